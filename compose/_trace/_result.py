@@ -1,0 +1,208 @@
+"""What a trace returns: the dataflow graph, the layer tree, and an honest account of coverage.
+
+These are values: `Trace`, `Coverage`, `Problem` and `StrategyRun` are frozen attrs classes. The
+two networkx graphs inside a `Trace` are built once by the tracer and must be treated as
+read-only by consumers (summary tables, plots, reuse); `Trace.view` returns a new graph.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import networkx as nx
+
+#: Values of the ``kind`` node attribute in `Trace.graph`.
+NODE_KINDS = ("input", "output", "layer", "op", "unreached")
+
+#: Names of the strategies, in the order they are tried.
+STRATEGIES = ("symbolic", "graph", "eager")
+
+
+@attrs.frozen
+class Problem:
+    """One thing the tracer could not recover, and why.
+
+    Attributes:
+        path: path of the innermost layer whose ``call`` was running when it happened
+            (``"encoder/block.1"``), or ``None`` when it happened in the model's own ``call``
+            outside any sublayer.
+        reason: what went wrong, in one line, e.g.
+            ``"ValueError: boom"`` or ``"`.numpy()` is not available on a symbolic tensor"``.
+        location: ``"file.py:42"``, the innermost frame of the failure in the user's own code
+            (outside keras, tensorflow and compose), or ``None`` when there is no such frame.
+        strategy: the strategy that met the problem (one of `STRATEGIES`).
+    """
+
+    path: str | None
+    reason: str
+    location: str | None
+    strategy: str
+
+    def __str__(self) -> str:
+        where = f" ({self.location})" if self.location else ""
+        return f"{self.path or '<model>'}: {self.reason}{where}"
+
+
+@attrs.frozen
+class StrategyRun:
+    """One strategy's attempt on the model.
+
+    Attributes:
+        name: one of `STRATEGIES`.
+        finished: ``True`` when it ran the model's ``call`` to the end.
+        reason: why it stopped, when it did not finish (``None`` otherwise).
+        nodes: ids of the `Trace.graph` nodes this strategy contributed, in graph order.
+    """
+
+    name: str
+    finished: bool
+    reason: str | None = None
+    nodes: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Coverage:
+    """How much of the model the trace recovered.
+
+    Attributes:
+        layers_total: number of leaf layers in `Trace.hierarchy`.
+        layers_reached: how many of them were called at least once during the trace.
+        unreached: paths of the leaf layers never reached, in hierarchy order.
+        exact_edges: edges of `Trace.graph` proven by dataflow (``exact=True``).
+        inferred_edges: edges only inferred (``exact=False``), e.g. by the eager strategy
+            across computations it could not see.
+        problems: what stopped a strategy or could not be recovered, first first.
+    """
+
+    layers_total: int
+    layers_reached: int
+    unreached: tuple[str, ...]
+    exact_edges: int
+    inferred_edges: int
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """Every leaf layer reached, every edge exact, and no problem met."""
+        return not self.unreached and not self.inferred_edges and not self.problems
+
+    def __str__(self) -> str:
+        text = f"{self.layers_reached}/{self.layers_total} layers reached"
+        text += f", {self.exact_edges} exact and {self.inferred_edges} inferred edges"
+        if self.problems:
+            text += f", {len(self.problems)} problem(s): " + "; ".join(map(str, self.problems))
+        return text
+
+
+@attrs.frozen(eq=False)
+class Trace:
+    """The connectivity of one model, as far as it could be recovered.
+
+    Attributes:
+        model: the traced Keras model or layer.
+        graph: `networkx.MultiDiGraph`, fully expanded dataflow, nodes in call order. Node ids
+            are deterministic strings: the node's path, with ``#k`` for the k-th repeated call
+            (``"blocks.1/dense#1"``); op nodes are ``<parent path>/<op name>`` numbered the same
+            way (``"add"``, ``"add#1"``, ``"encoder/relu"``); inputs and outputs are
+            ``"@input"``/``"@output"`` for a single tensor, else ``"@input.0"``,
+            ``"@input.image"``, ... following the nesting of the model's arguments and results.
+            Node attributes:
+
+            - ``kind``: one of ``"input"``, ``"output"``, ``"layer"``, ``"op"``, ``"unreached"``.
+            - ``path``: for layers, the layer's path (see below, without ``#k``); for ops the
+              node id; for inputs/outputs the id without ``@``.
+            - ``layer``: the Keras layer object, or ``None`` (inputs, outputs, ops).
+            - ``class_name``: the layer's class name; for ops, the op's name (``"add"``);
+              ``"Input"``/``"Output"`` for inputs/outputs.
+            - ``parent``: path of the enclosing expanded container, or ``None`` when the node
+              sits directly in the traced model.
+            - ``scope``: node id of the enclosing container *call* (``"block#1"``), or ``None``;
+              it tells apart the inner nodes of two calls of one shared container.
+            - ``input_specs``, ``output_specs``: lists of `compose.TensorSpec`, one per tensor
+              in the flattened arguments / results (empty for unreached layers).
+            - ``params``: the layer's own parameter count, as in `hierarchy` (every call node of
+              a shared layer carries it; sum over `hierarchy` for totals). 0 for non-layers.
+            - ``strategy``: which strategy recorded the node (one of `STRATEGIES`).
+
+            Only leaf layers appear as ``layer`` nodes; containers are expanded (see
+            `hierarchy`). Edge attributes: ``exact`` (bool: proven by dataflow, or only
+            inferred) and ``spec`` (the `compose.TensorSpec` of the tensor, or ``None``).
+            ``graph.graph["containers"]`` maps each expanded container call's id
+            (``"encoder"``, ``"encoder#1"``) to its attributes, shaped like a layer node's;
+            `view` collapses into these.
+
+            Paths are ``/``-joined names users know: under a subclassed parent, the attribute
+            holding the layer (``self.d1`` -> ``d1``, ``self.blocks[2]`` -> ``blocks.2``,
+            ``self.heads["q"]`` -> ``heads.q``); inside Sequential/Functional, the layer's Keras
+            name.
+        hierarchy: `networkx.DiGraph`, the tree of layers: root (id ``""``, the model) ->
+            containers -> leaves, one node per layer path (no ``#k``), unreached layers
+            included, children in definition order. Node attributes: ``layer``,
+            ``class_name``, ``params`` (weights the layer holds directly, not through a
+            sublayer, so the sum over the tree is ``model.count_params()``), ``calls`` (times
+            called during the trace), ``reached`` (``calls > 0``), ``leaf`` (bool).
+        coverage: the `Coverage` of this trace.
+        strategies: one `StrategyRun` per strategy tried, in order; a strategy is tried only
+            when the ones before it could not finish.
+    """
+
+    model: Any
+    graph: nx.MultiDiGraph
+    hierarchy: nx.DiGraph
+    coverage: Coverage
+    strategies: tuple[StrategyRun, ...]
+
+    @property
+    def strategy(self) -> str:
+        """Name of the strategy whose recording the graph is mainly built from: the last tried."""
+        return self.strategies[-1].name
+
+    def view(self, depth: int | None = None) -> nx.MultiDiGraph:
+        """The graph with every node deeper than ``depth`` merged into its ancestor call.
+
+        Depth 1 shows only what sits directly in the model (its top-level layers, with nested
+        containers collapsed into one ``layer`` node each); ``None`` gives a copy of the full
+        graph. A merged node keeps the container's call id (``"encoder"``, ``"encoder#1"``),
+        its specs, and as ``params`` the total of its subtree in `hierarchy`. Edges inside a
+        merged node disappear; edges crossing its border are kept with their attributes.
+
+        Raises:
+            ValueError: ``depth`` is less than 1.
+        """
+        if depth is None:
+            return self.graph.copy()
+        if depth < 1:
+            raise ValueError(f"depth must be >= 1 (or None for the full graph), got {depth}")
+        target: dict[str, str] = {}
+        merged: dict[str, dict[str, Any]] = {}
+        for node, data in self.graph.nodes(data=True):
+            chain = [node]
+            scope = data.get("scope")
+            while scope is not None:
+                chain.append(scope)
+                scope = self._containers[scope]["scope"]
+            # chain runs innermost -> outermost; the node at depth d is chain[-d].
+            keep = chain[-depth] if len(chain) > depth else node
+            target[node] = keep
+            if keep != node and keep not in merged:
+                merged[keep] = self._collapsed(keep)
+        view = nx.MultiDiGraph()
+        for node, data in self.graph.nodes(data=True):
+            keep = target[node]
+            if keep not in view:
+                view.add_node(keep, **(merged.get(keep) or data))
+        for source, dest, data in self.graph.edges(data=True):
+            if target[source] != target[dest]:
+                view.add_edge(target[source], target[dest], **data)
+        return view
+
+    @property
+    def _containers(self) -> dict[str, dict[str, Any]]:
+        return self.graph.graph["containers"]
+
+    def _collapsed(self, call_id: str) -> dict[str, Any]:
+        data = dict(self._containers[call_id])
+        subtree = nx.descendants(self.hierarchy, data["path"]) | {data["path"]}
+        data["params"] = sum(self.hierarchy.nodes[p]["params"] for p in subtree)
+        return data
