@@ -1,0 +1,21 @@
+"""compose: mix symbolic and subclassed Keras models without losing what either gives."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from ._block import Block as Block
+from ._errors import CloneError as CloneError
+from ._errors import ComposeError as ComposeError
+from ._errors import GraphvizError as GraphvizError
+from ._errors import GraphvizNotFound as GraphvizNotFound
+from ._errors import HyperparameterError as HyperparameterError
+from ._errors import SpecError as SpecError
+from ._errors import TraceError as TraceError
+from ._errors import UnsafeConfigError as UnsafeConfigError
+from ._serialization import clone as clone
+from ._specs import Tensor as Tensor
+from ._specs import TensorSpec as TensorSpec
+
+try:
+    __version__ = version("keras-compose")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"

@@ -1,0 +1,199 @@
+"""Block: a Keras layer whose hyperparameters and call signature are declared, not hand-written."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, ClassVar
+
+import attrs
+import keras
+import tensorflow as tf
+from keras.src.backend.common.name_scope import current_path
+
+from . import _hyperparameters
+from ._errors import HyperparameterError, SpecError
+from ._signature import CallSignature, check_inputs, check_output, is_symbolic
+
+# Keyword arguments that `keras.layers.Layer.__init__` understands, passed through untouched.
+_KERAS_KWARGS = frozenset(
+    {"name", "dtype", "trainable", "autocast", "activity_regularizer", "input_shape", "input_dim"}
+)
+
+
+class Block(keras.layers.Layer):
+    """A Keras layer with declared hyperparameters and a typed call signature.
+
+    Subclass it, annotate hyperparameters as class attributes with defaults, create sublayers in
+    ``setup()``, and annotate ``call`` with ``compose.Tensor[...]`` specs::
+
+        class Residual(compose.Block):
+            units: int = 8
+
+            def setup(self):
+                self.dense = keras.layers.Dense(self.units)
+
+            def call(self, x: compose.Tensor["batch", "units"]) -> compose.Tensor["batch", "units"]:
+                return x + self.dense(x)
+
+    The class gets a keyword ``__init__`` (hyperparameters, then Keras's own ``name``, ``dtype``,
+    ``trainable``), type validation, ``repr``, ``get_config``/``from_config``, a ``build`` that
+    creates every sublayer's weights, and registration with Keras's serialization (so
+    ``keras.saving.load_model`` needs no ``custom_objects``). Calls are checked against the
+    declared specs when built symbolically and on the first eager call; a compiled step pays
+    nothing.
+
+    Raises:
+        HyperparameterError: a hyperparameter of the wrong type or value, or an unknown keyword.
+        SpecError: a tensor that does not match the declared call signature.
+    """
+
+    _hyperparameter_class: ClassVar[type]
+    _hyperparameter_specs: ClassVar[dict[str, tuple[Any, Any]]] = {}
+    _signature: ClassVar[CallSignature]
+    _hyperparameter_dims: ClassVar[tuple[str, ...]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        specs = dict(cls._hyperparameter_specs)  # inherited ones first, in declaration order
+        own = _hyperparameters.declared(cls)
+        clash = sorted(n for n in own if hasattr(keras.layers.Layer, n))
+        if clash:
+            raise HyperparameterError(
+                f"{cls.__name__}: hyperparameter name(s) {', '.join(map(repr, clash))} would hide "
+                "the keras.layers.Layer attribute of that name; choose another name.",
+                block=cls.__name__,
+                name=clash[0],
+            )
+        specs.update(own)
+        cls._hyperparameter_specs = specs
+        cls._hyperparameter_class = _hyperparameters.make_class(cls.__name__, specs)
+        for name in specs:
+            # Read-only: the config must always describe the weights the block was built with.
+            setattr(cls, name, property(lambda self, n=name: getattr(self._hyperparameters, n)))
+        cls._signature = CallSignature.of(cls.call)
+        dims = {d for s in cls._signature.inputs.values() for d in s.shape if isinstance(d, str)}
+        cls._hyperparameter_dims = tuple(n for n in specs if n in dims)
+        if "build" not in cls.__dict__:
+            cls.build = _build_method(cls._signature.tensors)
+        cls.__signature__ = _init_signature(cls)
+        keras.saving.register_keras_serializable(package=cls.__module__, name=cls.__qualname__)(
+            cls
+        )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        cls = type(self)
+        names = list(cls._hyperparameter_specs)
+        if len(args) > len(names):
+            raise HyperparameterError(
+                f"{cls.__name__} takes at most {len(names)} positional hyperparameter(s) "
+                f"({', '.join(names) or 'none'}), got {len(args)}",
+                block=cls.__name__,
+                name="",
+            )
+        values = dict(zip(names, args))
+        for name in names:
+            if name in kwargs:
+                if name in values:
+                    raise HyperparameterError(
+                        f"{cls.__name__}: hyperparameter '{name}' given twice",
+                        block=cls.__name__,
+                        name=name,
+                    )
+                values[name] = kwargs.pop(name)
+        unknown = sorted(set(kwargs) - _KERAS_KWARGS)
+        if unknown:
+            raise HyperparameterError(
+                f"{cls.__name__} got unknown keyword argument(s) {', '.join(map(repr, unknown))}. "
+                f"Hyperparameters: {', '.join(names) or 'none'}; Keras arguments: "
+                f"{', '.join(sorted(_KERAS_KWARGS))}",
+                block=cls.__name__,
+                name=unknown[0],
+            )
+        hyperparameters = _hyperparameters.build(cls.__name__, cls._hyperparameter_class, values)
+        super().__init__(**kwargs)
+        self._hyperparameters = hyperparameters
+        self._checked_eagerly = False
+        self.setup()
+
+    def setup(self) -> None:
+        """Create sublayers here (runs once, at the end of ``__init__``, hyperparameters set)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._checked_eagerly and tf.executing_eagerly() and not is_symbolic(args, kwargs):
+            return super().__call__(*args, **kwargs)
+        # Symbolic calls (graph construction, a tf.function being traced) are checked every time:
+        # they run once per graph. Eager calls are checked once, so steady state costs nothing.
+        outer = current_path()
+        path = f"{outer.replace('/', '.')}.{self.name}" if outer else self.name
+        bindings = {n: getattr(self, n) for n in type(self)._hyperparameter_dims}
+        bound = self._signature.bind(args, kwargs)
+        check_inputs(path, self._signature, bound, bindings)
+        outputs = super().__call__(*args, **kwargs)
+        check_output(path, self._signature, outputs, bindings)
+        if tf.executing_eagerly() and not is_symbolic(args, kwargs):
+            self._checked_eagerly = True
+        return outputs
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(attrs.asdict(self._hyperparameters, recurse=False))
+        return config
+
+    def __repr__(self) -> str:
+        values = attrs.asdict(self._hyperparameters, recurse=False)
+        args = "".join(f"{k}={v!r}, " for k, v in values.items())
+        return f"{type(self).__name__}({args}name={self.name!r})"
+
+
+def _build_method(tensor_params: tuple[str, ...]):
+    """A ``build`` whose parameters Keras can fill from the call's tensor shapes (``x_shape``, ...;
+    ``input_shape`` for a one-tensor call), and that creates every sublayer's weights by running
+    ``call`` on symbolic tensors. Keras saves these shapes and calls it again when loading, which
+    is what makes a Block's weights loadable when it is not inside a Functional model."""
+    if len(tensor_params) <= 1:
+        names = ("input_shape",)
+        args = tensor_params or ("input_shape",)
+    else:
+        names = tuple(f"{p}_shape" for p in tensor_params)
+        args = tensor_params
+
+    def build_by_run(self: Block, shapes: dict[str, Any]) -> None:
+        tensors = {}
+        for name, arg in zip(names, args):
+            if shapes.get(name) is None:
+                continue
+            spec = self._signature.inputs.get(arg)
+            dtype = spec.dtype if spec is not None and spec.dtype else self.compute_dtype
+            tensors[arg] = keras.tree.map_shape_structure(
+                lambda s, dtype=dtype: keras.KerasTensor(s, dtype=dtype), shapes[name]
+            )
+        try:
+            keras.src.backend.compute_output_spec(self.call, **tensors)
+        except SpecError:
+            raise
+        except Exception:  # noqa: BLE001 - see below
+            # A `call` that cannot run symbolically (it needs concrete values, e.g. `.numpy()`)
+            # builds its sublayers on its first real call instead; nothing is lost by waiting.
+            pass
+
+    # Keras reads `build`'s parameter names to decide which shapes to pass, so they must be real
+    # parameters; the names are the call's own parameter names (identifiers), plus `_shape`.
+    params = ", ".join(f"{n}=None" for n in names)
+    namespace: dict[str, Any] = {"build_by_run": build_by_run}
+    exec(  # noqa: S102 - compiles only identifiers taken from the class's own `call` signature
+        f"def build(self, {params}):\n    build_by_run(self, {{{', '.join(f'{n!r}: {n}' for n in names)}}})\n",
+        namespace,
+    )
+    return namespace["build"]
+
+
+def _init_signature(cls: type) -> inspect.Signature:
+    """The signature `help()` and IDEs show: hyperparameters with their defaults, then Keras's."""
+    params = []
+    for a in attrs.fields(cls._hyperparameter_class):
+        default = inspect.Parameter.empty if a.default is attrs.NOTHING else a.default
+        params.append(
+            inspect.Parameter(a.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default)
+        )
+    params.append(inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD))
+    return inspect.Signature(params)

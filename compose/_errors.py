@@ -1,0 +1,87 @@
+"""The exceptions compose raises. Each carries its values as attributes as well as in its message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ComposeError(Exception):
+    """Base class of every error compose raises on purpose."""
+
+
+class SpecError(ComposeError, ValueError):
+    """A tensor passed to (or returned from) a block does not match its declared spec.
+
+    Attributes:
+        path: the block's path, e.g. ``"encoder.proj"``.
+        argument: the argument's name, or ``"return"`` for the output.
+        expected: the declared `TensorSpec`.
+        found: the `TensorSpec` of the tensor that came.
+        source: name of the layer that produced the tensor, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str = "",
+        argument: str = "",
+        expected: Any = None,
+        found: Any = None,
+        source: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.argument = argument
+        self.expected = expected
+        self.found = found
+        self.source = source
+
+
+class HyperparameterError(ComposeError, TypeError):
+    """A block was given a hyperparameter of the wrong type or value, or an unknown keyword.
+
+    Attributes:
+        block: the block class's name.
+        name: the hyperparameter's name (or the unknown keyword).
+        value: the value that was given.
+    """
+
+    def __init__(self, message: str, *, block: str, name: str, value: Any = None) -> None:
+        super().__init__(message)
+        self.block = block
+        self.name = name
+        self.value = value
+
+
+class UnsafeConfigError(ComposeError, ValueError):
+    """A config asked for something compose refuses to load: an unregistered class, a module
+    outside the allowlist, or code (a Lambda) while safe mode is on."""
+
+
+class CloneError(ComposeError, TypeError):
+    """`compose.clone` cannot rebuild this object; the message says why."""
+
+
+class TraceError(ComposeError, RuntimeError):
+    """Tracing could not recover the whole model and ``strict=True`` was asked.
+
+    Attributes:
+        trace: the partial `Trace`, with everything recorded before the failure.
+    """
+
+    def __init__(self, message: str, *, trace: Any = None) -> None:
+        super().__init__(message)
+        self.trace = trace
+
+
+class GraphvizNotFound(ComposeError, FileNotFoundError):
+    """Graphviz's ``dot`` program is needed to render this format and is not installed."""
+
+
+class GraphvizError(ComposeError, RuntimeError):
+    """Graphviz ran and failed; ``stderr`` holds what it said."""
+
+    def __init__(self, message: str, *, stderr: str = "") -> None:
+        super().__init__(message)
+        self.stderr = stderr
