@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any, ClassVar
 
@@ -18,6 +19,12 @@ from ._signature import CallSignature, check_inputs, check_output, is_symbolic
 _KERAS_KWARGS = frozenset(
     {"name", "dtype", "trainable", "autocast", "activity_regularizer", "input_shape", "input_dim"}
 )
+
+
+@functools.cache
+def _layer_attributes() -> frozenset[str]:
+    """Names a Keras layer uses itself, as class attributes or set in its `__init__`."""
+    return frozenset(dir(keras.layers.Layer)) | frozenset(vars(keras.layers.Layer()))
 
 
 class Block(keras.layers.Layer):
@@ -56,7 +63,7 @@ class Block(keras.layers.Layer):
         super().__init_subclass__(**kwargs)
         specs = dict(cls._hyperparameter_specs)  # inherited ones first, in declaration order
         own = _hyperparameters.declared(cls)
-        clash = sorted(n for n in own if hasattr(keras.layers.Layer, n))
+        clash = sorted(n for n in own if n in _layer_attributes())
         if clash:
             raise HyperparameterError(
                 f"{cls.__name__}: hyperparameter name(s) {', '.join(map(repr, clash))} would hide "
@@ -71,7 +78,9 @@ class Block(keras.layers.Layer):
             # Read-only: the config must always describe the weights the block was built with.
             setattr(cls, name, property(lambda self, n=name: getattr(self._hyperparameters, n)))
         cls._signature = CallSignature.of(cls.call)
-        dims = {d for s in cls._signature.inputs.values() for d in s.shape if isinstance(d, str)}
+        output = cls._signature.output
+        specs_used = [*cls._signature.inputs.values(), *(output if isinstance(output, tuple) else [output] if output else [])]
+        dims = {d for spec in specs_used for d in spec.shape if isinstance(d, str)}
         cls._hyperparameter_dims = tuple(n for n in specs if n in dims)
         if "build" not in cls.__dict__:
             cls.build = _build_method(cls._signature.tensors)
@@ -114,6 +123,16 @@ class Block(keras.layers.Layer):
         self._hyperparameters = hyperparameters
         self._checked_eagerly = False
         self.setup()
+        if kwargs.get("dtype") is not None:
+            self._share_dtype_policy()
+
+    def _share_dtype_policy(self) -> None:
+        """Sublayers made in `setup` without a dtype take the block's: `Block(dtype="float64")`
+        should mean the whole block, as it does for Keras's own composite layers."""
+        default = keras.config.dtype_policy().name
+        for layer in self._flatten_layers(include_self=False):
+            if layer.dtype_policy.name == default:
+                layer.dtype_policy = self.dtype_policy
 
     def setup(self) -> None:
         """Create sublayers here (runs once, at the end of ``__init__``, hyperparameters set)."""

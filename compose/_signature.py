@@ -111,15 +111,16 @@ def _check_one(
                 expected=expected,
             )
         return
+    in_force = dict(bindings)  # the message shows what held before this tensor was looked at
     try:
         match(expected, found, bindings)
     except Mismatch as why:
-        source = _source(value)
+        source = None if argument == "return" else _source(value)  # the block itself, for a return
         origin = f" from '{source}'" if source else ""
         what = "return value" if argument == "return" else f"argument '{argument}'"
         blame = " (the block broke its own contract)" if argument == "return" else ""
         raise SpecError(
-            f"{path}: {what} expects {expected.describe(bindings)}, got {found}{origin}: "
+            f"{path}: {what} expects {expected.describe(in_force)}, got {found}{origin}: "
             f"{why}{blame}",
             path=path,
             argument=argument,
