@@ -46,6 +46,10 @@ def clone(model: Any, copy_weights: bool = False) -> Any:
             build_config = model.get_build_config() if model.built else None
             if build_config:
                 new.build_from_config(build_config)
+                # As Keras's own loader does (serialization_lib.deserialize_keras_object): a
+                # subclassed keras.Model with the default `build` creates its weights by running
+                # `call` but is not marked built by `build_from_config`.
+                new.built = True
     except Exception as err:
         raise CloneError(
             f"cannot clone '{model.name}' ({type(model).__name__}): rebuilding it from its config "
