@@ -1,0 +1,150 @@
+"""The graph strategy: trace ``call`` once into a ``tf.function`` graph, with AutoGraph.
+
+User containers run their ``call`` converted by AutoGraph, so a Python ``if``/``while`` on a
+tensor becomes ``tf.cond``/``tf.while_loop`` and both branches' layer calls are recorded. Edges
+are found by walking the TensorFlow graph back from each layer's inputs to the recorded layer
+outputs: the ops met on the way become op nodes (named by what they do); identity plumbing,
+variable reads and constants are looked through or dropped. Tensors inside a branch or loop body
+are followed out through the function's captures, and a loop's variables lead to its ``while``
+node. Every edge is exact. Nothing runs: the graph is only built, so no weight can change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import types
+from typing import Any, Iterator
+
+import tensorflow as tf
+from keras.src import tree
+
+from ._inputs import as_tf_specs
+from ._recorder import Recorder, snake
+
+#: Ops that pass a tensor through unchanged: followed, never nodes.
+_PLUMBING = frozenset({"Identity", "IdentityN", "EnsureShape"})
+#: Ops whose output is no dataflow from the model's inputs: weights and constants.
+_NO_SOURCE = frozenset({"Const", "ReadVariableOp", "VarHandleOp", "VariableV2", "Placeholder"})
+#: TensorFlow op types renamed to what they do; others are their type in snake case.
+_NAMES = {
+    "AddV2": "add", "Sub": "subtract", "Mul": "multiply", "RealDiv": "divide",
+    "BatchMatMulV2": "matmul", "BatchMatMulV3": "matmul", "MatMul": "matmul",
+    "ConcatV2": "concat", "Pack": "stack", "StridedSlice": "slice", "If": "cond",
+    "StatelessIf": "cond", "While": "while", "StatelessWhile": "while",
+}
+_CONTROL = {"If": ("then_branch", "else_branch"), "StatelessIf": ("then_branch", "else_branch"),
+            "While": ("body",), "StatelessWhile": ("body",)}
+
+
+class GraphRecorder(Recorder):
+    strategy = "graph"
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.func_graphs: dict[str, Any] = {}
+        self._op_nodes: dict[int, str] = {}
+        self._converted: dict[type, Any] = {}
+
+    def run(self, model: Any, specs: tuple, kwargs: dict) -> Any:
+        signature = as_tf_specs(specs)
+        outputs: list[Any] = []
+
+        def traced(*args: Any) -> Any:
+            self.add_inputs(args)
+            result = model(*args, **kwargs)
+            self.add_outputs(result)
+            outputs.append(result)
+            return tree.flatten(result)
+
+        with self.active():
+            function = tf.function(traced, autograph=False)
+            function.get_concrete_function(*signature)
+        return outputs[0]
+
+    @contextlib.contextmanager
+    def expanding(self, layer: Any) -> Iterator[None]:
+        converted = self._autograph(layer)
+        if converted is not None:
+            # An instance attribute shadows the class's `call` for this trace only; removed below.
+            object.__setattr__(layer, "call", converted)
+        try:
+            with super().expanding(layer):
+                yield
+        finally:
+            if converted is not None:
+                object.__delattr__(layer, "call")
+
+    def _autograph(self, layer: Any) -> Any:
+        cls = type(layer)
+        if cls.__module__.split(".")[0] == "keras" or "call" in vars(layer):
+            return None  # Keras's own containers need no conversion; a user's own shadow stays
+        if cls not in self._converted:
+            self._converted[cls] = tf.autograph.to_graph(cls.call)
+        return types.MethodType(self._converted[cls], layer)
+
+    def produce(self, node: str, tensor: Any) -> None:
+        # A layer's outputs live in the graph it ran in: a branch or loop body is found here
+        # (its inputs may still be outer tensors, captured only by the ops inside the layer).
+        super().produce(node, tensor)
+        graph = getattr(tensor, "graph", None)
+        while graph is not None and hasattr(graph, "outer_graph"):
+            self.func_graphs.setdefault(graph.name, graph)
+            graph = graph.outer_graph
+
+    def sources(self, tensor: Any) -> list[tuple[str, bool]]:
+        node = self.producers.get(id(tensor))
+        if node is not None:
+            return [(node, True)]
+        if not isinstance(tensor, tf.Tensor) or not hasattr(tensor, "op"):
+            return []
+        op = tensor.op
+        if op.type in _PLUMBING:
+            index = tensor.value_index if op.type == "IdentityN" else 0
+            return self.sources(op.inputs[index]) if len(op.inputs) > index else []
+        if op.type == "Placeholder":
+            return self._from_outside(tensor)
+        if op.type in _NO_SOURCE:
+            return []
+        if id(op) in self._op_nodes:
+            return [(self._op_nodes[id(op)], True)]
+        if op.type in _CONTROL:
+            # A loop's body leads back to the loop: name the node before following its inputs.
+            node = self._op_node(op)
+            found = [s for t in [*op.inputs, *self._inner_outputs(op)] for s in self.sources(t)]
+        else:
+            found = [s for t in op.inputs for s in self.sources(t)]
+            if not found:
+                return []  # computed from constants and weights only
+            node = self._op_node(op)
+        for source, exact in dict.fromkeys(found):
+            self.graph.add_edge(source, node, exact=exact, spec=None)
+        return [(node, True)]
+
+    def _op_node(self, op: Any) -> str:
+        node = self.add_op(_NAMES.get(op.type, snake(op.type)), [], list(op.outputs))
+        self._op_nodes[id(op)] = node
+        return node
+
+    def _from_outside(self, tensor: Any) -> list[tuple[str, bool]]:
+        """A placeholder inside a branch or loop body: the outer tensor it captures, or the
+        loop that feeds it."""
+        graph = tensor.graph
+        for external, internal in getattr(graph, "captures", ()):
+            if internal is tensor:
+                return self.sources(external)
+        loop = self._loop_of(graph)
+        return self.sources(loop.outputs[0]) if loop is not None else []
+
+    def _loop_of(self, graph: Any) -> Any:
+        outer = getattr(graph, "outer_graph", None)
+        for op in outer.get_operations() if outer is not None else ():
+            if op.type in ("While", "StatelessWhile") and op.get_attr("body").name == graph.name:
+                return op
+        return None
+
+    def _inner_outputs(self, op: Any) -> list[Any]:
+        inner = []
+        for attr in _CONTROL.get(op.type, ()):
+            graph = self.func_graphs.get(op.get_attr(attr).name)
+            inner += list(graph.outputs) if graph is not None else []
+        return inner

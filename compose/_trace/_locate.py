@@ -1,0 +1,43 @@
+"""Find the user's own line in a traceback: the innermost frame outside keras, tensorflow and
+compose (and outside code AutoGraph generated, which is mapped back to its source)."""
+
+from __future__ import annotations
+
+import os
+import sysconfig
+import traceback
+
+import keras
+import tensorflow as tf
+
+import compose
+
+_LIBRARIES = tuple(
+    os.path.dirname(os.path.dirname(os.path.abspath(module.__file__))) + os.sep + name + os.sep
+    for module, name in ((keras, "keras"), (tf, "tensorflow"), (compose, "compose"))
+)
+_LIBRARIES += (sysconfig.get_paths()["stdlib"] + os.sep,)
+_GENERATED = "__autograph_generated_file"
+
+
+def _is_user(filename: str) -> bool:
+    path = os.path.abspath(filename)
+    return not filename.startswith("<") and _GENERATED not in path and not path.startswith(_LIBRARIES)
+
+
+def user_location(error: BaseException) -> str | None:
+    """``"file.py:42"`` of the innermost user frame of ``error``, or None when there is none."""
+    frames = traceback.extract_tb(error.__traceback__)
+    for frame in reversed(frames):
+        if _GENERATED in frame.filename:
+            break  # the innermost user code ran converted; its mapped stack says where
+        if _is_user(frame.filename):
+            return f"{frame.filename}:{frame.lineno}"
+    metadata = getattr(error, "ag_error_metadata", None)
+    for frame in getattr(metadata, "translated_stack", ()):
+        if _is_user(frame.filename):
+            return f"{frame.filename}:{frame.lineno}"
+    for frame in reversed(frames):
+        if _is_user(frame.filename):
+            return f"{frame.filename}:{frame.lineno}"
+    return None

@@ -1,0 +1,331 @@
+"""Records layer calls into a networkx graph while a model runs, whatever the strategy.
+
+The recorder patches ``Layer.__call__`` (every layer call passes through it) and the two
+``symbolic_call`` methods (so containers run their own ``call`` on KerasTensors and Keras ops
+are seen as they happen). The patches are class attributes, installed only while a trace holds
+the module lock and removed in a ``finally``; another thread calling layers meanwhile goes
+straight to the original methods because the active recorder is thread-local.
+
+A strategy supplies `Recorder.sources`: how a tensor consumed by a layer is traced back to the
+recorded nodes that produced it (Keras history, a TensorFlow graph walk, or eager inference).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from typing import Any, Iterator
+
+import attrs
+import keras
+import networkx as nx
+import tensorflow as tf
+from keras.src import tree
+from keras.src.layers.layer import Layer
+from keras.src.ops.operation import Operation
+
+from .._specs import TensorSpec
+from ._hierarchy import LayerTree
+
+_active = threading.local()
+_ORIGINAL_CALL = Layer.__call__
+_ORIGINAL_LAYER_SYMBOLIC = Layer.symbolic_call
+_ORIGINAL_OP_SYMBOLIC = Operation.symbolic_call
+
+
+def snake(name: str) -> str:
+    """``"GetItem"`` -> ``"get_item"``: how op classes and TF op types become node names."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def tensors(structure: Any) -> list[Any]:
+    """The tensors (concrete, graph or symbolic) in a nested structure, in flatten order."""
+    return [x for x in tree.flatten(structure) if _is_tensor(x)]
+
+
+def _is_tensor(value: Any) -> bool:
+    return isinstance(value, keras.KerasTensor) or keras.ops.is_tensor(value)
+
+
+def spec_of(tensor: Any) -> TensorSpec | None:
+    try:
+        return TensorSpec.of(tensor)
+    except (TypeError, ValueError):
+        return None  # a tensor of unknown rank or an exotic dtype: drawn without a spec
+
+
+@attrs.define
+class Failure:
+    """Where an exception first crossed a recorded call: the innermost call's path, or None."""
+
+    error: BaseException
+    path: str | None
+
+
+class Recorder:
+    """The graph being recorded by one strategy run. Subclasses define `sources`."""
+
+    strategy = ""
+
+    def __init__(self, tree_: LayerTree) -> None:
+        self.tree = tree_
+        self.graph = nx.MultiDiGraph()
+        self.graph.graph["containers"] = {}
+        self.producers: dict[int, str] = {}
+        self._alive: list[Any] = []  # keeps recorded tensors alive so their ids stay unique
+        self.calls: dict[str, int] = {}
+        self._names: dict[str, int] = {}
+        self.stack: list[str] = []  # ids of the container calls being run, outermost first
+        self.failure: Failure | None = None
+        self._in_leaf = 0
+        self.expanded: list[Layer] = []  # containers whose `call` is running, outermost first
+        # Edges are resolved after the run (a while loop's op exists only once its body is
+        # traced); each pending entry keeps the scope it was recorded in and its place in order.
+        self.pending: list[tuple[str | None, list[Any], tuple[str, ...], int]] = []
+        self.order: dict[str, tuple] = {}
+        self._seq = 0
+        self._resolving: int | None = None
+
+    # -- what strategies provide -------------------------------------------------------------
+
+    def sources(self, tensor: Any) -> list[tuple[str, bool]]:
+        """Node ids the tensor comes from, each with whether that edge is exact."""
+        source = self.producers.get(id(tensor))
+        return [(source, True)] if source is not None else []
+
+    def run(self, model: Layer, args: tuple, kwargs: dict) -> Any:
+        with self.active():
+            return model(*args, **kwargs)
+
+    # -- bookkeeping ----------------------------------------------------------------------------
+
+    def produce(self, node: str, tensor: Any) -> None:
+        self.producers[id(tensor)] = node
+        self._alive.append(tensor)
+
+    def fresh_id(self, base: str) -> str:
+        count = self._names.get(base, 0)
+        self._names[base] = count + 1
+        return base if count == 0 else f"{base}#{count}"
+
+    @property
+    def scope(self) -> str | None:
+        return self.stack[-1] if self.stack else None
+
+    def scope_path(self) -> str | None:
+        if not self.stack:
+            return None
+        return self.graph.graph["containers"][self.stack[-1]]["path"] or None
+
+    def add_node(self, node: str, **attributes: Any) -> None:
+        attributes.setdefault("layer", None)
+        attributes.setdefault("params", 0)
+        attributes.setdefault("input_specs", [])
+        attributes.setdefault("output_specs", [])
+        attributes.setdefault("scope", self.scope)
+        attributes.setdefault("parent", self.scope_path())
+        attributes["strategy"] = self.strategy
+        self.graph.add_node(node, **attributes)
+        if self._resolving is None:
+            self._seq += 1
+            self.order[node] = (self._seq, 0)
+        else:  # an op found while resolving: it goes just before the call that consumed it
+            self.order[node] = (self._resolving, -1, len(self.order))
+
+    def connect(self, node: str | None, inputs: list[Any]) -> None:
+        """Edges into ``node`` from wherever each input tensor came from, resolved in
+        `finish`; ``node=None`` only resolves (a container's outputs, so ops at its end get
+        the container as their scope)."""
+        seq = self.order[node][0] if node is not None else self._seq + 0.5
+        self.pending.append((node, inputs, tuple(self.stack), seq))
+
+    def finish(self) -> None:
+        """Resolve every pending edge, then put the nodes in call order."""
+        for node, inputs, stack, seq in self.pending:
+            self.stack, self._resolving = list(stack), seq
+            for tensor in inputs:
+                spec = spec_of(tensor)
+                for source, exact in self.sources(tensor):
+                    if node is not None:
+                        self.graph.add_edge(source, node, exact=exact, spec=spec)
+        self.stack, self._resolving, self.pending = [], None, []
+        ordered = nx.MultiDiGraph()
+        ordered.graph.update(self.graph.graph)
+        for node in sorted(self.graph, key=self.order.__getitem__):
+            ordered.add_node(node, **self.graph.nodes[node])
+        ordered.add_edges_from(self.graph.edges(keys=True, data=True))
+        self.graph = ordered
+
+    def add_op(self, name: str, inputs: list[Any], outputs: list[Any]) -> str:
+        scope_path = self.scope_path()
+        node = self.fresh_id(f"{scope_path}/{name}" if scope_path else name)
+        self.add_node(
+            node,
+            kind="op",
+            path=node,
+            class_name=name,
+            input_specs=[spec_of(t) for t in inputs],
+            output_specs=[spec_of(t) for t in outputs],
+        )
+        self.connect(node, inputs)
+        for tensor in outputs:
+            self.produce(node, tensor)
+        return node
+
+    # -- the patches ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[None]:
+        _active.recorder = self
+        Layer.__call__ = _patched_call
+        Layer.symbolic_call = _patched_layer_symbolic
+        Operation.symbolic_call = _patched_op_symbolic
+        try:
+            yield
+        finally:
+            Layer.__call__ = _ORIGINAL_CALL
+            Layer.symbolic_call = _ORIGINAL_LAYER_SYMBOLIC
+            Operation.symbolic_call = _ORIGINAL_OP_SYMBOLIC
+            _active.recorder = None
+
+    def on_call(self, layer: Layer, args: tuple, kwargs: dict) -> Any:
+        if self._in_leaf:
+            return _ORIGINAL_CALL(layer, *args, **kwargs)
+        path = self.tree.path_of(layer, self.scope_path())
+        self.calls[path] = self.calls.get(path, 0) + 1
+        node = self.fresh_id(path)
+        inputs = tensors((args, kwargs))
+        if layer is not self.tree.model and self.tree.leaf(layer):
+            return self._leaf_call(layer, node, path, inputs, args, kwargs)
+        return self._container_call(layer, node, path, inputs, args, kwargs)
+
+    def _layer_attributes(self, layer: Layer, path: str, inputs: list[Any]) -> dict[str, Any]:
+        return dict(
+            kind="layer",
+            path=path,
+            layer=layer,
+            class_name=type(layer).__name__,
+            input_specs=[spec_of(t) for t in inputs],
+            params=int(sum(_size(w.shape) for w in layer.weights)) if self.tree.leaf(layer) else 0,
+        )
+
+    def _leaf_call(self, layer: Layer, node: str, path: str, inputs: list, args: tuple, kwargs: dict) -> Any:
+        self.add_node(node, **self._layer_attributes(layer, path, inputs))
+        self.connect(node, inputs)
+        self._in_leaf += 1
+        try:
+            outputs = _ORIGINAL_CALL(layer, *args, **kwargs)
+        except BaseException as err:
+            self._fail(err, path)
+            raise
+        finally:
+            self._in_leaf -= 1
+        # A leaf built during this call gained its weights only now.
+        self.graph.nodes[node]["params"] = int(sum(_size(w.shape) for w in layer.weights))
+        flat = tensors(outputs)
+        self.graph.nodes[node]["output_specs"] = [spec_of(t) for t in flat]
+        for tensor in flat:
+            self.produce(node, tensor)
+        return outputs
+
+    def _container_call(self, layer: Layer, node: str, path: str, inputs: list, args: tuple, kwargs: dict) -> Any:
+        if layer is self.tree.model:
+            # The traced model itself is no scope: what its `call` does sits at the top level.
+            with self.expanding(layer):
+                return _ORIGINAL_CALL(layer, *args, **kwargs)
+        # Ops computing the container's inputs belong to the caller, those computing its
+        # outputs to the container: resolve both at the border, each in its own scope.
+        self.connect(None, inputs)
+        attributes = self._layer_attributes(layer, path, inputs)
+        attributes.update(scope=self.scope, parent=self.scope_path(), strategy=self.strategy)
+        self.graph.graph["containers"][node] = attributes
+        self.stack.append(node)
+        try:
+            with self.expanding(layer):
+                outputs = _ORIGINAL_CALL(layer, *args, **kwargs)
+            flat = tensors(outputs)
+            self.connect(None, flat)
+        except BaseException as err:
+            self._fail(err, path)
+            raise
+        finally:
+            self.stack.pop()
+        attributes["output_specs"] = [spec_of(t) for t in flat]
+        return outputs
+
+    @contextlib.contextmanager
+    def expanding(self, layer: Layer) -> Iterator[None]:
+        """Run ``layer``'s own ``call`` inside ``Layer.__call__`` (strategies extend this)."""
+        self.expanded.append(layer)
+        try:
+            yield
+        finally:
+            self.expanded.pop()
+
+    def _fail(self, err: BaseException, path: str | None) -> None:
+        # The innermost call an exception crosses is where it happened; outer calls see it after.
+        if self.failure is None:
+            self.failure = Failure(err, path)
+
+    # -- after the run --------------------------------------------------------------------------
+
+    def add_inputs(self, structure: Any) -> None:
+        for name, tensor in _named_leaves(structure, "input"):
+            self.add_node("@" + name, kind="input", path=name, class_name="Input",
+                          output_specs=[spec_of(tensor)], scope=None, parent=None)
+            self.produce("@" + name, tensor)
+
+    def add_outputs(self, structure: Any) -> None:
+        for name, tensor in _named_leaves(structure, "output"):
+            self.add_node("@" + name, kind="output", path=name, class_name="Output",
+                          input_specs=[spec_of(tensor)], scope=None, parent=None)
+            self.connect("@" + name, [tensor])
+
+
+def _named_leaves(structure: Any, prefix: str) -> list[tuple[str, Any]]:
+    if isinstance(structure, (list, tuple)) and len(structure) == 1 and _is_tensor(structure[0]):
+        structure = structure[0]
+    if _is_tensor(structure):
+        return [(prefix, structure)]
+    named: list[tuple[str, Any]] = []
+    items = structure.items() if isinstance(structure, dict) else enumerate(structure or ())
+    for key, value in items:
+        if _is_tensor(value):
+            named.append((f"{prefix}.{key}", value))
+        elif isinstance(value, (list, tuple, dict)):
+            named.extend(_named_leaves(value, f"{prefix}.{key}") if value else [])
+    return named
+
+
+def _size(shape: Any) -> int:
+    size = 1
+    for dim in shape:
+        size *= int(dim)
+    return size
+
+
+@tf.autograph.experimental.do_not_convert
+def _patched_call(layer: Layer, *args: Any, **kwargs: Any) -> Any:
+    recorder = getattr(_active, "recorder", None)
+    if recorder is None:
+        return _ORIGINAL_CALL(layer, *args, **kwargs)
+    return recorder.on_call(layer, args, kwargs)
+
+
+def _patched_layer_symbolic(layer: Layer, *args: Any, **kwargs: Any) -> Any:
+    recorder = getattr(_active, "recorder", None)
+    expanded = getattr(recorder, "expanded", None)
+    if expanded is not None and expanded[-1:] == [layer] and not recorder._in_leaf:
+        # A container on KerasTensors: run its `call` on them, instead of Keras's
+        # `compute_output_spec`, which would hide its sublayers inside a scratch graph.
+        return layer.call(*args, **kwargs)
+    return _ORIGINAL_LAYER_SYMBOLIC(layer, *args, **kwargs)
+
+
+def _patched_op_symbolic(op: Operation, *args: Any, **kwargs: Any) -> Any:
+    outputs = _ORIGINAL_OP_SYMBOLIC(op, *args, **kwargs)
+    recorder = getattr(_active, "recorder", None)
+    if recorder is not None and not recorder._in_leaf and recorder.strategy == "symbolic":
+        recorder.add_op(snake(type(op).__name__), tensors((args, kwargs)), tensors(outputs))
+    return outputs

@@ -1,0 +1,161 @@
+"""`trace`: try the strategies in order, keep the best recording, and leave the model as it was."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import keras
+from keras.src.models.functional import Functional
+
+from .._errors import TraceError
+from ._eager import EagerRecorder
+from ._graph import GraphRecorder
+from ._hierarchy import LayerTree, leaf_rule
+from ._inputs import normalize
+from ._locate import user_location
+from ._recorder import Recorder
+from ._result import Coverage, Problem, StrategyRun, Trace
+from ._symbolic import SymbolicRecorder
+
+# One trace at a time: the patches are class attributes, shared by every thread.
+_LOCK = threading.RLock()
+
+
+def trace(model: keras.layers.Layer, *inputs: Any, strict: bool = False, leaf: Any = None, **call_kwargs: Any) -> Trace:
+    """Recover the connectivity of ``model`` into a `Trace`.
+
+    Args:
+        model: any Keras model or layer: Functional, Sequential, subclassed, or a mix.
+        *inputs: the model's positional inputs as ``keras.Input``/KerasTensors,
+            `compose.TensorSpec`, ``tf.TensorSpec``, shape tuples or concrete arrays, nested in
+            lists/dicts as the model takes them. Optional for a model that knows its inputs
+            (Functional/Sequential with inputs, or built). The eager strategy runs on arrays
+            drawn from a fixed seed when no concrete inputs are given.
+        strict: raise `TraceError` instead of returning a trace with problems.
+        leaf: layers not to open: a class, a tuple of classes, or a predicate on a layer.
+        **call_kwargs: passed to the model's ``call`` (``training=``, a parse tree, ...).
+
+    Returns:
+        The `Trace`. Strategies are tried in order (symbolic, graph, eager), each only when
+        the ones before could not finish; when none finishes, the one that reached the most
+        layers is kept, with its failure in ``coverage.problems``.
+
+    Raises:
+        TraceError: ``strict=True`` and a problem was met; ``.trace`` holds the partial trace,
+            and the original exception is the ``__cause__``.
+    """
+    with _LOCK:
+        tree = LayerTree(model, leaf_rule(leaf))
+        specs = normalize(model, inputs)
+        saved = _ModelState(model, tree)
+        runs: list[tuple[Recorder, Exception | None]] = []
+        try:
+            for kind in (SymbolicRecorder, GraphRecorder, EagerRecorder):
+                recorder = kind(tree)
+                error: Exception | None = None
+                if kind is EagerRecorder:
+                    saved.save_variables()  # only running the model can change them
+                try:
+                    recorder.run(model, specs, call_kwargs)
+                except Exception as err:  # noqa: BLE001 - any failure of user code is a result
+                    error = err
+                finally:
+                    saved.restore_variables()
+                recorder.finish()
+                runs.append((recorder, error))
+                if error is None:
+                    break
+        finally:
+            saved.restore_graph_state()
+        result = _assemble(model, tree, runs)
+    if strict and result.coverage.problems:
+        cause = next(err for _, err in reversed(runs) if err is not None)
+        raise TraceError(f"could not trace {model.name!r}: {result.coverage.problems[0]}", trace=result) from cause
+    return result
+
+
+def _assemble(model: Any, tree: LayerTree, runs: list[tuple[Recorder, Exception | None]]) -> Trace:
+    finished = [r for r, err in runs if err is None]
+    chosen = finished[0] if finished else max((r for r, _ in runs), key=lambda r: len(r.calls))
+    tree.refresh()
+    graph = chosen.graph
+    calls = {p: c for p, c in chosen.calls.items() if p in tree.layers}
+    unreached = tree.unreached(calls)
+    hierarchy = tree.graph(calls)
+    for path in unreached:
+        parent = tree.parent[path] or None
+        graph.add_node(
+            path, kind="unreached", path=path, layer=tree.layers[path],
+            class_name=type(tree.layers[path]).__name__, parent=parent, scope=None,
+            input_specs=[], output_specs=[], params=hierarchy.nodes[path]["params"],
+            strategy=chosen.strategy,
+        )
+    problems: list[Problem] = []
+    for recorder, err in runs:
+        if err is None or recorder.strategy == "symbolic":
+            continue  # the symbolic strategy stops at any TF op; the graph strategy goes on
+        problem = Problem(
+            path=recorder.failure.path if recorder.failure else None,
+            reason=_reason(err),
+            location=user_location(err),
+            strategy=recorder.strategy,
+        )
+        if all((p.path, p.reason, p.location) != (problem.path, problem.reason, problem.location) for p in problems):
+            problems.append(problem)
+    edges = [exact for _, _, exact in graph.edges(data="exact")]
+    coverage = Coverage(
+        layers_total=sum(1 for p, leaf in tree.leaves.items() if leaf and p),
+        layers_reached=sum(1 for p, leaf in tree.leaves.items() if leaf and p and calls.get(p)),
+        unreached=tuple(unreached),
+        exact_edges=sum(edges),
+        inferred_edges=len(edges) - sum(edges),
+        problems=tuple(problems),
+    )
+    strategies = tuple(
+        StrategyRun(
+            name=r.strategy,
+            finished=err is None,
+            reason=None if err is None else _reason(err),
+            nodes=tuple(n for n, s in graph.nodes(data="strategy") if s == r.strategy) if r is chosen else (),
+        )
+        for r, err in runs
+    )
+    return Trace(model=model, graph=graph, hierarchy=hierarchy, coverage=coverage, strategies=strategies)
+
+
+def _reason(error: BaseException) -> str:
+    metadata = getattr(error, "ag_error_metadata", None)
+    message = getattr(metadata, "cause_message", None) or str(error)
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    first = lines[0] if lines else ""
+    if len(first) > 300:
+        first = first[:297] + "..."
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
+
+
+class _ModelState:
+    """What tracing may touch, saved before and put back after, even on error."""
+
+    def __init__(self, model: Any, tree: LayerTree) -> None:
+        self.model = model
+        operations: dict[int, Any] = {id(layer): layer for layer in model._flatten_layers()}
+        for layer in list(operations.values()):
+            if isinstance(layer, Functional):
+                operations.update((id(op), op) for op in layer._operations)
+        # Symbolic calls append Keras nodes to every layer they touch; a layer with two inbound
+        # nodes would then refuse `.output`, so the lists are cut back to their old length.
+        self.nodes = [(op, len(op._inbound_nodes), len(op._outbound_nodes)) for op in operations.values()]
+        self.variables: list[tuple[Any, Any]] = []
+
+    def save_variables(self) -> None:
+        self.variables = [(v, v.numpy()) for v in self.model.variables]
+
+    def restore_variables(self) -> None:
+        for variable, value in self.variables:
+            variable.assign(value)
+
+    def restore_graph_state(self) -> None:
+        for op, inbound, outbound in self.nodes:
+            del op._inbound_nodes[inbound:]
+            del op._outbound_nodes[outbound:]
