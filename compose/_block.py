@@ -158,6 +158,17 @@ class Block(keras.layers.Layer):
         config.update(attrs.asdict(self._hyperparameters, recurse=False))
         return config
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Block:
+        """Rebuild a block from `get_config()`'s output. Hyperparameters are plain data and are
+        only validated, never deserialized; the dtype policy goes through Keras's own rules."""
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
+        # Called directly, not through `Layer.from_config`, which would re-wrap our errors in a
+        # bare TypeError and lose their type.
+        return cls(**config)
+
     def __repr__(self) -> str:
         values = attrs.asdict(self._hyperparameters, recurse=False)
         args = "".join(f"{k}={v!r}, " for k, v in values.items())
