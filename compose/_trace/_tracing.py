@@ -12,7 +12,7 @@ from .._errors import TraceError
 from ._eager import EagerRecorder
 from ._graph import GraphRecorder
 from ._hierarchy import LayerTree, leaf_rule
-from ._inputs import normalize
+from ._inputs import as_symbolic, normalize
 from ._locate import user_location
 from ._recorder import Recorder
 from ._result import Coverage, Problem, StrategyRun, Trace
@@ -51,6 +51,7 @@ def trace(model: keras.layers.Layer, *inputs: Any, strict: bool = False, leaf: A
         saved = _ModelState(model, tree)
         runs: list[tuple[Recorder, Exception | None]] = []
         try:
+            _build(model, specs, call_kwargs)
             for kind in (SymbolicRecorder, GraphRecorder, EagerRecorder):
                 recorder = kind(tree)
                 error: Exception | None = None
@@ -73,6 +74,17 @@ def trace(model: keras.layers.Layer, *inputs: Any, strict: bool = False, leaf: A
         cause = next(err for _, err in reversed(runs) if err is not None)
         raise TraceError(f"could not trace {model.name!r}: {result.coverage.problems[0]}", trace=result) from cause
     return result
+
+
+def _build(model: Any, specs: tuple, kwargs: dict) -> None:
+    """Build an unbuilt model before recording: Keras builds a subclassed model by running its
+    ``call`` once, which would otherwise be recorded as a second call of every layer."""
+    if model.built:
+        return
+    try:
+        model(*as_symbolic(specs), **kwargs)
+    except Exception:  # noqa: BLE001 - the strategies meet the same failure and report it
+        return
 
 
 def _assemble(model: Any, tree: LayerTree, runs: list[tuple[Recorder, Exception | None]]) -> Trace:
