@@ -54,8 +54,28 @@ class Embed(compose.Block):
         return self.embedding(ids)
 
 
+class Pair(compose.Block):
+    def call(self, a: Tensor["batch", "d"], b: Tensor["batch", "d"]) -> Tensor["batch", "d"]:
+        return a + b
+
+
+class Needs(compose.Block):
+    width: int  # required: no default
+
+    def setup(self):
+        self.dense = keras.layers.Dense(self.width)
+
+    def call(self, x):
+        return self.dense(x)
+
+
 def test_contract_of_each_block(tmp_path):
+    """Every well-formed Block of this module goes through the whole contract. (Blocks defined
+    inside other tests are deliberately broken: they exist to show an error.)"""
     assert check_block(Proj(units=3), (2, 5), tmp_path=tmp_path).shape == (2, 3)
+    assert check_block(Residual(units=3), (2, 3), tmp_path=tmp_path).shape == (2, 3)
+    assert check_block(Pair(), (2, 3), (2, 3), tmp_path=tmp_path).shape == (2, 3)
+    assert check_block(Needs(width=2), (2, 3), tmp_path=tmp_path).shape == (2, 2)
     assert check_block(Mixer(mode="concat"), (2, 3), (2, 6), tmp_path=tmp_path).shape == (2, 8)
     out = check_block(Embed(), (2, 7), tmp_path=tmp_path, dtypes=("int32",))
     assert out.shape == (2, 7, 3)
@@ -107,12 +127,6 @@ def test_unknown_or_repeated_keywords_are_refused():
 
 
 def test_required_hyperparameter():
-    class Needs(compose.Block):
-        width: int
-
-        def call(self, x):
-            return x
-
     assert Needs(width=2).width == 2
     with pytest.raises(compose.HyperparameterError, match="missing required hyperparameter.*width"):
         Needs()
@@ -172,10 +186,6 @@ class Residual(compose.Block):
 
 
 def test_named_dims_bind_across_arguments():
-    class Pair(compose.Block):
-        def call(self, a: Tensor["batch", "d"], b: Tensor["batch", "d"]) -> Tensor["batch", "d"]:
-            return a + b
-
     with pytest.raises(compose.SpecError, match=r"argument 'b' expects \(batch, d=3\), got \(None, 4\) float32 from 'input_layer.*'d' is 3 here, found 4"):
         Pair()(keras.Input((3,)), keras.Input((4,)))
     with pytest.raises(compose.SpecError, match=r"argument 'b' expects \(batch=2, d=3\), got \(5, 3\) float32: 'batch' is 2"):
