@@ -178,6 +178,10 @@ class Recorder:
     @contextlib.contextmanager
     def active(self) -> Iterator[None]:
         _active.recorder = self
+        # Keras rewrites exceptions raised in `call` and drops their frames; the user's
+        # file:line is in those frames, so filtering is off while recording.
+        filtering = keras.config.is_traceback_filtering_enabled()
+        keras.config.disable_traceback_filtering()
         Layer.__call__ = _patched_call
         Layer.symbolic_call = _patched_layer_symbolic
         Operation.symbolic_call = _patched_op_symbolic
@@ -187,6 +191,8 @@ class Recorder:
             Layer.__call__ = _ORIGINAL_CALL
             Layer.symbolic_call = _ORIGINAL_LAYER_SYMBOLIC
             Operation.symbolic_call = _ORIGINAL_OP_SYMBOLIC
+            if filtering:
+                keras.config.enable_traceback_filtering()
             _active.recorder = None
 
     def on_call(self, layer: Layer, args: tuple, kwargs: dict) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import warnings
 from typing import Any
 
 import keras
@@ -82,8 +83,12 @@ def _build(model: Any, specs: tuple, kwargs: dict) -> None:
     if model.built:
         return
     try:
-        model(*as_symbolic(specs), **kwargs)
-    except Exception:  # noqa: BLE001 - the strategies meet the same failure and report it
+        with warnings.catch_warnings():
+            # Keras warns that a model whose `call` fails cannot be built; the strategies
+            # meet that failure too and report it as a problem, with its location.
+            warnings.simplefilter("ignore")
+            model(*as_symbolic(specs), **kwargs)
+    except Exception:  # noqa: BLE001 - see above
         return
 
 
@@ -113,8 +118,12 @@ def _assemble(model: Any, tree: LayerTree, runs: list[tuple[Recorder, Exception 
             location=user_location(err),
             strategy=recorder.strategy,
         )
-        if all((p.path, p.reason, p.location) != (problem.path, problem.reason, problem.location) for p in problems):
+        same = [i for i, p in enumerate(problems) if (p.path, p.reason) == (problem.path, problem.reason)]
+        if not same:
             problems.append(problem)
+        elif problems[same[0]].location is None:
+            # Code AutoGraph converted has no user frame; the eager run of it has.
+            problems[same[0]] = problem
     edges = [exact for _, _, exact in graph.edges(data="exact")]
     coverage = Coverage(
         layers_total=sum(1 for p, leaf in tree.leaves.items() if leaf and p),
@@ -143,7 +152,10 @@ def _reason(error: BaseException) -> str:
     first = lines[0] if lines else ""
     if len(first) > 300:
         first = first[:297] + "..."
-    return f"{type(error).__name__}: {first}" if first else type(error).__name__
+    name = type(error).__name__
+    if first.startswith(name + ":"):
+        return first  # AutoGraph's cause message already names the type
+    return f"{name}: {first}" if first else name
 
 
 class _ModelState:

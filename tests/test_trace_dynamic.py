@@ -1,0 +1,131 @@
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from keras import layers  # noqa: E402
+
+from compose import TraceError  # noqa: E402
+from compose._trace import trace  # noqa: E402
+
+
+class Broken(keras.layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = layers.Dense(4)
+
+    def call(self, x):
+        h = self.inner(x)
+        raise ValueError("boom")  # the line the problem must point at
+
+
+RAISE_LINE = Broken.call.__code__.co_firstlineno + 2
+
+
+class WithBroken(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.first, self.block, self.last = layers.Dense(4), Broken(), layers.Dense(2)
+
+    def call(self, x):
+        return self.last(self.block(self.first(x)))
+
+
+def test_exception_in_nested_block_gives_partial_trace_with_location():
+    model = WithBroken()
+    result = trace(model, (None, 3))
+    assert result.coverage.unreached == ("last",)
+    assert {n for n, k in result.graph.nodes(data="kind") if k == "layer"} == {"first", "block/inner"}
+    problem = result.coverage.problems[0]
+    assert problem.path == "block" and "boom" in problem.reason
+    assert problem.location == f"{__file__}:{RAISE_LINE}"
+    assert not any(v == "last" for _, v in result.graph.edges())
+
+
+def test_strict_raises_with_partial_trace_and_cause():
+    with pytest.raises(TraceError, match="boom") as info:
+        trace(WithBroken(), (None, 3), strict=True)
+    assert isinstance(info.value.__cause__, ValueError)
+    assert info.value.trace.coverage.unreached == ("last",)
+
+
+class TensorIf(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.a, self.yes, self.no = layers.Dense(4), layers.Dense(2), layers.Dense(2)
+
+    def call(self, x):
+        h = self.a(x)
+        if tf.reduce_sum(h) > 0:
+            out = self.yes(h)
+        else:
+            out = self.no(h)
+        return out
+
+
+def test_autograph_tensor_if_records_both_branches_into_cond():
+    result = trace(TensorIf(), (None, 3))
+    assert result.strategy == "graph" and result.coverage.complete
+    assert {("a", "yes"), ("a", "no"), ("yes", "cond"), ("no", "cond"), ("cond", "@output")} <= set(result.graph.edges())
+    assert not result.graph.has_edge("yes", "no") and not result.graph.has_edge("no", "yes")
+
+
+class EagerOnly(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.a, self.big, self.small = layers.Dense(4), layers.Dense(2), layers.Dense(2)
+
+    def call(self, x):
+        h = self.a(x)
+        if float(tf.reduce_max(h).numpy()) > 1e9:
+            return self.big(h)
+        return self.small(h * 2.0)
+
+
+def test_eager_only_branch_recovers_the_path_taken_and_marks_inference():
+    result = trace(EagerOnly(), np.ones((2, 3), "float32"))
+    assert [r.name for r in result.strategies] == ["symbolic", "graph", "eager"]
+    assert result.strategies[-1].finished
+    assert result.coverage.unreached == ("big",)
+    assert result.graph.edges["a", "small", 0]["exact"] is False
+    assert result.graph.edges["@input", "a", 0]["exact"] is True
+    assert result.coverage.problems[0].strategy == "graph"
+
+
+class Tree(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.leaf, self.join = layers.Dense(4), layers.Dense(4)
+
+    def call(self, x, structure=None):
+        if structure == "leaf":
+            return self.leaf(x)
+        left, right = structure
+        return self.join(self.call(x, structure=left) + self.call(x, structure=right))
+
+
+def test_recursive_tree_with_structure_as_call_keyword():
+    result = trace(Tree(), (None, 4), structure=(("leaf", "leaf"), "leaf"))
+    assert result.coverage.complete
+    assert result.hierarchy.nodes["leaf"]["calls"] == 3 and result.hierarchy.nodes["join"]["calls"] == 2
+    assert ("join", "join#1") in {(u, v) for u, v in result.graph.edges()} or ("add", "join") in set(result.graph.edges())
+
+
+class NeverCalled(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.used, self.spare = layers.Dense(2), layers.Dense(2)
+
+    def call(self, x):
+        return self.used(x)
+
+
+def test_layer_never_called_is_unreached_without_edges():
+    result = trace(NeverCalled(), (None, 3))
+    assert result.coverage.unreached == ("spare",)
+    assert result.graph.nodes["spare"]["kind"] == "unreached"
+    assert result.graph.degree("spare") == 0
+    assert not result.coverage.problems
