@@ -242,3 +242,37 @@ def lstm():
 
 TWINS = [mlp, residual, multi_io, dict_io, shared, nested_sequential, nested_functional, tf_ops,
          loop_static_if, attention, convnet, lstm]
+
+
+def block_in_functional_in_subclass():
+    import compose
+
+    class Proj(compose.Block):
+        units: int = 4
+
+        def setup(self):
+            self.dense = layers.Dense(self.units)
+
+        def call(self, x):
+            return x + self.dense(x)
+
+    def encoder():
+        i = keras.Input((4,))
+        return keras.Model(i, Proj(name="proj")(i), name="enc")
+
+    x = keras.Input((4,))
+    enc, head = encoder(), layers.Dense(2, name="head")
+    functional = keras.Model(x, head(enc(x)))
+
+    class Outer(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.enc, self.head = encoder(), layers.Dense(2)
+
+        def call(self, x):
+            return self.head(self.enc(x))
+
+    return functional, Outer(), (None, 4)
+
+
+TWINS.append(block_in_functional_in_subclass)

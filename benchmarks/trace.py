@@ -1,0 +1,73 @@
+"""Tracing cost against Keras's own Functional construction, and how it grows with depth.
+
+Run: python benchmarks/trace.py
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import math  # noqa: E402
+import time  # noqa: E402
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from compose._trace import trace  # noqa: E402
+
+
+class ResNet(keras.Model):
+    def __init__(self, n_layers, tf_ops=False):
+        super().__init__()
+        self.tf_ops = tf_ops
+        self.blocks = [keras.layers.Dense(8) for _ in range(n_layers)]
+
+    def call(self, x):
+        for dense in self.blocks:
+            h = dense(x)
+            x = x + (tf.nn.relu(h) if self.tf_ops else h)
+        return x
+
+
+def best(fn, repeat=3):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def functional_twin(model):
+    x = keras.Input((8,))
+    h = x
+    for dense in model.blocks:
+        h = h + dense(h)
+    return keras.Model(x, h)
+
+
+def built(n, tf_ops=False):
+    model = ResNet(n, tf_ops)
+    model(np.ones((1, 8), "float32"))
+    return model
+
+
+model = built(200)
+t_trace = best(lambda: trace(model, (None, 8)))
+t_keras = best(lambda: functional_twin(model))
+print(f"200-layer residual net: trace {t_trace:.3f}s, Keras Functional twin {t_keras:.3f}s, "
+      f"ratio {t_trace / t_keras:.2f} (target <= 1.2)")
+
+small, large = built(100), built(800)
+t100 = best(lambda: trace(small, (None, 8)))
+t800 = best(lambda: trace(large, (None, 8)), repeat=1)
+print(f"trace 100 layers {t100:.3f}s, 800 layers {t800:.3f}s, "
+      f"exponent {math.log(t800 / t100) / math.log(8):.2f} (target <= 1.1)")
+
+ops_model = built(100, tf_ops=True)
+t_graph = best(lambda: trace(ops_model, (None, 8)))
+result = trace(ops_model, (None, 8))
+t_symbolic = best(lambda: trace(small, (None, 8)))
+print(f"graph strategy ({result.strategy}) on 100 layers with tf ops: {t_graph:.3f}s, "
+      f"{t_graph / t_symbolic:.2f}x the symbolic trace of the same depth without tf ops")
