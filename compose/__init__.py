@@ -19,3 +19,7 @@ try:
     __version__ = version("keras-compose")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0+unknown"
+from ._trace import Coverage as Coverage
+from ._trace import Problem as Problem
+from ._trace import Trace as Trace
+from ._trace import trace as trace
