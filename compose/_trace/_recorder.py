@@ -29,6 +29,8 @@ from .._specs import TensorSpec
 from ._hierarchy import LayerTree
 
 _active = threading.local()
+#: Keras ops that hand a tensor on unchanged: never nodes.
+_IDENTITY_OPS = frozenset({"convert_to_tensor", "identity"})
 _ORIGINAL_CALL = Layer.__call__
 _ORIGINAL_LAYER_SYMBOLIC = Layer.symbolic_call
 _ORIGINAL_OP_SYMBOLIC = Operation.symbolic_call
@@ -333,5 +335,13 @@ def _patched_op_symbolic(op: Operation, *args: Any, **kwargs: Any) -> Any:
     outputs = _ORIGINAL_OP_SYMBOLIC(op, *args, **kwargs)
     recorder = getattr(_active, "recorder", None)
     if recorder is not None and not recorder._in_leaf and recorder.strategy == "symbolic":
-        recorder.add_op(snake(type(op).__name__), tensors((args, kwargs)), tensors(outputs))
+        inputs, flat = tensors((args, kwargs)), tensors(outputs)
+        name = snake(type(op).__name__)
+        if name in _IDENTITY_OPS and len(inputs) == len(flat) == 1:
+            # Plumbing (Functional standardizing its inputs): the output is the input.
+            source = recorder.producers.get(id(inputs[0]))
+            if source is not None:
+                recorder.produce(source, flat[0])
+            return outputs
+        recorder.add_op(name, inputs, flat)
     return outputs
