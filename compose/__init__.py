@@ -11,9 +11,11 @@ from ._errors import HyperparameterError as HyperparameterError
 from ._errors import SpecError as SpecError
 from ._errors import TraceError as TraceError
 from ._errors import UnsafeConfigError as UnsafeConfigError
+from ._plot import plot as plot
 from ._serialization import clone as clone
 from ._specs import Tensor as Tensor
 from ._specs import TensorSpec as TensorSpec
+from ._summary import summary as summary
 
 try:
     __version__ = version("keras-compose")

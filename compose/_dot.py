@@ -1,0 +1,141 @@
+"""DOT text that no name can break, and rendering it through Graphviz's ``dot`` program.
+
+Every user-supplied string reaches DOT through `html` (for ``<...>`` labels) or `quoted` (for
+``"..."`` attributes) and never as an id: node ids are opaque (``n0``, ``n1``, ...), so a layer
+named ``"x"]; evil [shape=box]`` or ``graph`` is only ever text inside a label.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from typing import Any
+
+import pydot
+
+from ._errors import GraphvizError, GraphvizNotFound
+
+#: Output formats by file extension; ``None`` means DOT text, written without Graphviz.
+FORMATS: dict[str, str | None] = {".dot": None, ".gv": None, ".svg": "svg", ".png": "png", ".pdf": "pdf"}
+
+INSTALL_HINT = (
+    "Graphviz's `dot` program was not found on PATH; it is needed to write {what}. Install "
+    "Graphviz (Debian/Ubuntu: `apt-get install graphviz`, macOS: `brew install graphviz`, "
+    "conda: `conda install graphviz`), or write a `.dot` file, which needs no Graphviz."
+)
+
+
+def visible(text: str) -> str:
+    """``text`` with control characters shown as escapes (a newline as ``\\n``), so a label
+    shows every character of a name and nothing in it acts as layout."""
+    return "".join(f"\\x{ord(c):02x}" if ord(c) < 32 and c != "\n" else ("\\n" if c == "\n" else c) for c in text)
+
+
+def html(text: str) -> str:
+    """``text`` as the content of a Graphviz HTML-like label."""
+    escaped = visible(text)
+    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#39;")):
+        escaped = escaped.replace(char, entity)
+    return escaped
+
+
+def quoted(text: str) -> str:
+    """``text`` as a double-quoted DOT string for an escString attribute (``tooltip``, ...).
+
+    Backslashes are doubled: Graphviz reads ``\\n``, ``\\N``, ``\\G``, ... in such attributes as
+    commands, and a trailing backslash would swallow the closing quote.
+    """
+    return '"' + visible(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class DotGraph:
+    """A directed graph held as DOT statements: written as text by `text`, or as `to_pydot`.
+
+    Attribute values are given already encoded (``html``/``quoted`` output wrapped as ``<...>``
+    or ``"..."``, or plain numbers and keywords), so the text and the pydot object say the same.
+    """
+
+    def __init__(self, graph: dict[str, str], node: dict[str, str], edge: dict[str, str]) -> None:
+        self.defaults = {"graph": graph, "node": node, "edge": edge}
+        self.clusters: dict[str, dict[str, str]] = {}
+        self.cluster_parent: dict[str, str | None] = {}
+        self.nodes: dict[str, tuple[str | None, dict[str, str]]] = {}
+        self.edges: list[tuple[str, str, dict[str, str]]] = []
+
+    def add_cluster(self, attrs: dict[str, str], parent: str | None) -> str:
+        name = f"cluster_{len(self.clusters)}"
+        self.clusters[name] = attrs
+        self.cluster_parent[name] = parent
+        return name
+
+    def add_node(self, attrs: dict[str, str], cluster: str | None) -> str:
+        name = f"n{len(self.nodes)}"
+        self.nodes[name] = (cluster, attrs)
+        return name
+
+    def add_edge(self, source: str, dest: str, attrs: dict[str, str]) -> None:
+        self.edges.append((source, dest, attrs))
+
+    def text(self) -> str:
+        lines = ["digraph model {"]
+        for kind, attrs in self.defaults.items():
+            lines.append(f"  {kind} [{_attributes(attrs)}];")
+        self._write_members(None, lines, "  ")
+        for source, dest, attrs in self.edges:
+            lines.append(f"  {source} -> {dest}" + (f" [{_attributes(attrs)}]" if attrs else "") + ";")
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+
+    def _write_members(self, cluster: str | None, lines: list[str], indent: str) -> None:
+        for name, (owner, attrs) in self.nodes.items():
+            if owner == cluster:
+                lines.append(f"{indent}{name} [{_attributes(attrs)}];")
+        for name, parent in self.cluster_parent.items():
+            if parent == cluster:
+                lines.append(f"{indent}subgraph {name} {{")
+                lines.extend(f"{indent}  {key}={value};" for key, value in self.clusters[name].items())
+                self._write_members(name, lines, indent + "  ")
+                lines.append(f"{indent}}}")
+
+    def to_pydot(self) -> pydot.Dot:
+        dot = pydot.Dot("model", graph_type="digraph", **self.defaults["graph"])
+        dot.set_node_defaults(**self.defaults["node"])
+        dot.set_edge_defaults(**self.defaults["edge"])
+        holders: dict[str | None, Any] = {None: dot}
+        for name, parent in self.cluster_parent.items():
+            # Clusters are added parents first, so every parent exists already.
+            subgraph = pydot.Subgraph(name, **self.clusters[name])
+            holders[parent].add_subgraph(subgraph)
+            holders[name] = subgraph
+        for name, (cluster, attrs) in self.nodes.items():
+            holders[cluster].add_node(pydot.Node(name, **attrs))
+        for source, dest, attrs in self.edges:
+            dot.add_edge(pydot.Edge(source, dest, **attrs))
+        return dot
+
+
+def _attributes(attrs: dict[str, str]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in attrs.items())
+
+
+def render(text: str, fmt: str, *, what: str = "this format") -> bytes:
+    """Run ``dot -T<fmt>`` on ``text`` and return what it wrote.
+
+    Raises:
+        GraphvizNotFound: there is no ``dot`` program on PATH.
+        GraphvizError: ``dot`` exited non-zero; its stderr is on the error.
+    """
+    program = shutil.which("dot")
+    if program is None:
+        raise GraphvizNotFound(INSTALL_HINT.format(what=what))
+    try:
+        done = subprocess.run([program, f"-T{fmt}"], input=text.encode("utf-8"), capture_output=True, check=False)
+    except OSError as err:  # removed or not executable between `which` and the call
+        raise GraphvizNotFound(INSTALL_HINT.format(what=what)) from err
+    if done.returncode != 0:
+        stderr = done.stderr.decode("utf-8", "replace").strip()
+        raise GraphvizError(
+            f"Graphviz `dot -T{fmt}` failed with exit status {done.returncode}: {stderr or '(no message)'}",
+            stderr=stderr,
+        )
+    return done.stdout

@@ -1,0 +1,193 @@
+"""`plot`: any model as a Graphviz graph, its containers as nested clusters."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from typing import Any
+
+import pydot
+
+from ._dot import FORMATS, DotGraph, html, quoted, render
+from ._outline import Item, Outline, as_trace, outline
+from ._trace import Problem
+
+_GREY = '"#9a9a9a"'
+_RED = '"#c62828"'
+#: Characters per line, and lines, of a problem's reason in the picture; the summary has it all.
+_REASON_WIDTH, _REASON_LINES = 48, 3
+
+
+def plot(
+    model_or_trace: Any,
+    *inputs: Any,
+    to_file: str | os.PathLike[str] | None = None,
+    depth: int | None = None,
+    show_shapes: bool = True,
+    show_dtype: bool = False,
+    show_layer_names: bool = True,
+    rankdir: str = "TB",
+    dpi: int = 96,
+    **call_kwargs: Any,
+) -> pydot.Dot:
+    """Draw any model's dataflow: layers as boxes, nested containers as clusters.
+
+    Args:
+        model_or_trace: a Keras model or layer (traced with ``compose.trace(model, *inputs,
+            **call_kwargs)``), or a `compose.Trace`.
+        *inputs: the model's inputs, taken as `compose.trace` takes them.
+        to_file: where to write the picture; the extension picks the format: ``.dot``/``.gv``
+            (DOT text, no Graphviz needed), ``.svg``, ``.png``, ``.pdf`` (through Graphviz's
+            ``dot`` program).
+        depth: draw containers nested deeper than this as one box each (``None``: all open).
+        show_shapes: show each node's output shape.
+        show_dtype: show each node's output dtype.
+        show_layer_names: show layer paths; else only their classes.
+        rankdir: Graphviz's direction: ``"TB"`` (top to bottom) or ``"LR"``, ``"BT"``, ``"RL"``.
+        dpi: resolution of ``.png`` output.
+        **call_kwargs: keyword arguments of the model's ``call`` (``training=``, ...).
+
+    Returns:
+        The graph as a ``pydot.Dot`` (its ``to_string()`` is the DOT text). Inferred edges are
+        dashed, unreached layers grey and dashed, and problems are written in red on the layer
+        (or container, or the graph's title) where they happened.
+
+    Raises:
+        ValueError: unknown extension or ``rankdir``.
+        compose.GraphvizNotFound: a rendered format was asked and ``dot`` is not installed.
+        compose.GraphvizError: ``dot`` failed; the error carries its stderr.
+    """
+    if rankdir not in ("TB", "LR", "BT", "RL"):
+        raise ValueError(f"rankdir must be one of 'TB', 'LR', 'BT', 'RL', got {rankdir!r}")
+    fmt = None
+    if to_file is not None:
+        extension = os.path.splitext(os.fspath(to_file))[1].lower()
+        if extension not in FORMATS:
+            raise ValueError(
+                f"cannot tell the format of {os.fspath(to_file)!r} from its extension; "
+                f"use one of {', '.join(FORMATS)}"
+            )
+        fmt = FORMATS[extension]
+    result = as_trace(model_or_trace, inputs, call_kwargs)
+    style = _Style(show_shapes=show_shapes, show_dtype=show_dtype, show_layer_names=show_layer_names)
+    graph = to_dot(outline(result, depth), style, rankdir=rankdir, dpi=dpi)
+    if to_file is not None:
+        text = graph.text()
+        data = text.encode("utf-8") if fmt is None else render(text, fmt, what=f"{os.fspath(to_file)!r}")
+        with open(to_file, "wb") as file:
+            file.write(data)
+    return graph.to_pydot()
+
+
+class _Style:
+    def __init__(self, *, show_shapes: bool = True, show_dtype: bool = False, show_layer_names: bool = True) -> None:
+        self.show_shapes = show_shapes
+        self.show_dtype = show_dtype
+        self.show_layer_names = show_layer_names
+
+
+def to_dot(shown: Outline, style: _Style | None = None, *, rankdir: str = "TB", dpi: int = 96) -> DotGraph:
+    """The `DotGraph` of an outline: one DOT node per view node or unreached item."""
+    style = style or _Style()
+    model = shown.trace.model
+    title = f"<b>{html(model.name)}</b> <font color=\"#555555\">{html(type(model).__name__)}</font>"
+    title += f"<br/><font point-size=\"9\">{html(str(_coverage_line(shown)))}</font>"
+    title += "".join("<br/>" + row for row in _problem_rows(shown.problems))
+    graph = DotGraph(
+        graph={"rankdir": rankdir, "dpi": str(int(dpi)), "newrank": "true", "compound": "true",
+               "fontname": '"Helvetica"', "fontsize": "11", "nodesep": "0.25", "ranksep": "0.3",
+               "labelloc": "t", "label": f"<{title}>"},
+        node={"shape": "box", "style": '"rounded"', "fontname": '"Helvetica"', "fontsize": "10",
+              "margin": '"0.12,0.04"', "height": "0.3"},
+        edge={"arrowsize": "0.6", "color": '"#555555"'},
+    )
+    ids: dict[str, str] = {}
+
+    def add(item: Item, cluster: str | None) -> None:
+        if item.kind == "container":
+            inner = graph.add_cluster(_cluster_attrs(item), cluster)
+            for child in item.children:
+                add(child, inner)
+        else:
+            ids[item.id] = graph.add_node(_node_attrs(item, style), cluster)
+
+    for root in shown.roots:
+        add(root, None)
+    drawn: dict[tuple[str, str], bool] = {}
+    for source, dest, exact in shown.view.edges(data="exact", default=True):
+        # Two tensors between the same nodes (mha(x, x)) are one arrow, dashed if either is inferred.
+        drawn[source, dest] = drawn.get((source, dest), True) and bool(exact)
+    for (source, dest), exact in drawn.items():
+        graph.add_edge(ids[source], ids[dest], {} if exact else {"style": "dashed"})
+    return graph
+
+
+def _coverage_line(shown: Outline) -> str:
+    coverage = shown.trace.coverage
+    return (f"{coverage.layers_reached}/{coverage.layers_total} layers reached, "
+            f"{coverage.exact_edges} exact and {coverage.inferred_edges} inferred edges "
+            f"({shown.trace.strategy} strategy)")
+
+
+def _node_attrs(item: Item, style: _Style) -> dict[str, str]:
+    data = item.data
+    cls = html(data["class_name"])
+    name = html(item.name)
+    tooltip = quoted(f"{item.id} ({data['class_name']})")
+    if item.kind == "op":
+        return {"label": f"<{cls}>", "shape": "ellipse", "fontsize": "8", "height": "0.2",
+                "margin": '"0.04,0.02"', "color": '"#777777"', "tooltip": tooltip}
+    head = f"<b>{name}</b> <font color=\"#555555\">{cls}</font>" if style.show_layer_names else f"<b>{cls}</b>"
+    rows = [head]
+    attrs: dict[str, str] = {"tooltip": tooltip}
+    if item.kind in ("input", "output"):
+        rows = [f"<b>{name}</b>"]
+        attrs.update(style='"rounded,filled"', fillcolor='"#e8eef8"', color='"#6a7fa8"')
+    if not item.reached:
+        rows.append("<i>not reached</i>")
+        attrs.update(style='"rounded,dashed"', color=_GREY, fontcolor=_GREY)
+    elif style.show_shapes or style.show_dtype:
+        specs = data["input_specs"] if item.kind == "output" else data.get("output_specs", [])
+        detail = ", ".join(_spec_text(spec, style) for spec in specs) or "?"
+        rows.append(f"<font point-size=\"9\">{html(detail)}</font>")
+    if item.collapsed:
+        attrs.update(style='"rounded,filled,bold"', fillcolor='"#f3f3f3"')
+    if item.hidden_unreached:
+        rows.append(f"<font point-size=\"9\" color={_GREY}>{item.hidden_unreached} layer(s) inside not reached</font>")
+    if item.problems:
+        rows.extend(_problem_rows(item.problems))
+        attrs.update(color=_RED, penwidth="2")
+    attrs["label"] = "<" + "<br/>".join(rows) + ">"
+    return dict(sorted(attrs.items()))
+
+
+def _spec_text(spec: Any, style: _Style) -> str:
+    parts = []
+    if style.show_shapes:
+        parts.append("?" if spec.shape is None else "(" + ", ".join(str(d) for d in spec.shape) + ")")
+    if style.show_dtype and spec.dtype is not None:
+        parts.append(str(spec.dtype))
+    return " ".join(parts)
+
+
+def _cluster_attrs(item: Item) -> dict[str, str]:
+    label = f"<b>{html(item.id)}</b> <font color=\"#555555\">{html(item.data['class_name'])}</font>"
+    attrs = {"label": "", "labeljust": "l", "style": '"rounded"', "color": '"#7a8aa0"',
+             "fontsize": "10", "tooltip": quoted(f"{item.id} ({item.data['class_name']})")}
+    if not item.reached:
+        label += " <i>not reached</i>"
+        attrs.update(style='"rounded,dashed"', color=_GREY, fontcolor=_GREY)
+    if item.problems:
+        label += "".join("<br/>" + row for row in _problem_rows(item.problems))
+        attrs.update(color=_RED, penwidth="2")
+    attrs["label"] = f"<{label}>"
+    return attrs
+
+
+def _problem_rows(problems: list[Problem]) -> list[str]:
+    rows = []
+    for problem in problems:
+        text = problem.reason + (f" ({problem.location})" if problem.location else "")
+        lines = textwrap.wrap(text, _REASON_WIDTH, max_lines=_REASON_LINES, placeholder=" ...") or [""]
+        rows.append(f"<font point-size=\"9\" color={_RED}>" + "<br/>".join(html(line) for line in lines) + "</font>")
+    return rows
