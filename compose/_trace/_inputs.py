@@ -66,11 +66,21 @@ def _known_inputs(model: keras.layers.Layer) -> tuple:
     shapes = getattr(model, "_build_shapes_dict", None)
     if model.built and shapes and len(shapes) == 1:
         (shape,) = shapes.values()
-        return (tuple(shape) if is_shape(tuple(shape)) else shape,)
+        # Keras records the batch size of the first call; it is not part of the architecture.
+        return (_map(lambda s: (None, *s[1:]), _shapes(shape)),)
     raise ValueError(
         f"trace() needs inputs for {type(model).__name__} {model.name!r}: it has no known input "
         "shapes. Pass them, e.g. compose.trace(model, (None, 16)) or keras.Input((16,))."
     )
+
+
+def _shapes(value: Any) -> Any:
+    """Keras's recorded build shapes (tuples or lists, nested) with every shape as a tuple."""
+    if isinstance(value, (list, tuple)) and is_shape(tuple(value)):
+        return tuple(value)
+    if isinstance(value, dict):
+        return {k: _shapes(v) for k, v in value.items()}
+    return [_shapes(v) for v in value]
 
 
 def as_tf_specs(specs: tuple) -> tuple:

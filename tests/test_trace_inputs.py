@@ -1,0 +1,103 @@
+"""The ways inputs reach `trace`, the `leaf=` override, and loops the graph strategy records."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+import compose
+from compose import trace
+
+
+class TwoDense(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.a, self.b = layers.Dense(4, name="a"), layers.Dense(2, name="b")
+
+    def call(self, x):
+        return self.b(self.a(x))
+
+
+def _layer_edges(result):
+    return sorted((u, v) for u, v in result.graph.edges() if not u.startswith("@") and not v.startswith("@"))
+
+
+def test_every_input_form_gives_the_same_graph():
+    forms = [
+        ((None, 3),),
+        (compose.TensorSpec(("batch", 3), "float32"),),
+        (tf.TensorSpec((None, 3), tf.float32),),
+        (keras.Input((3,)),),
+        (np.ones((2, 3), "float32"),),
+    ]
+    graphs = set()
+    for inputs in forms:
+        result = trace(TwoDense(name="m"), *inputs)
+        assert result.coverage.complete, (inputs, result.coverage)
+        graphs.add((tuple(result.graph.nodes()), tuple(_layer_edges(result))))
+    assert graphs == {(("@input", "a", "b", "@output"), (("a", "b"),))}
+
+
+def test_built_model_needs_no_inputs():
+    model = TwoDense()
+    model(np.ones((2, 3), "float32"))
+    result = trace(model)
+    assert result.coverage.complete and _layer_edges(result) == [("a", "b")]
+    assert result.graph.nodes["b"]["output_specs"] == [compose.TensorSpec((None, 2), "float32")]
+
+
+class Inner(keras.layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.p, self.q = layers.Dense(3, name="p"), layers.Dense(3, name="q")
+
+    def call(self, x):
+        return self.q(self.p(x))
+
+
+class Outer(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = Inner()
+        self.head = layers.Dense(1)
+
+    def call(self, x):
+        return self.head(self.inner(x))
+
+
+def test_leaf_override_keeps_a_container_closed():
+    opened = trace(Outer(), (None, 3))
+    assert [n for n, k in opened.graph.nodes(data="kind") if k == "layer"] == ["inner/p", "inner/q", "head"]
+    model = Outer()
+    closed = trace(model, (None, 3), leaf=Inner)
+    assert [n for n, k in closed.graph.nodes(data="kind") if k == "layer"] == ["inner", "head"]
+    assert closed.graph.nodes["inner"]["params"] == 24  # its sublayers' weights, held as one leaf
+    by_predicate = trace(Outer(), (None, 3), leaf=lambda layer: layer.name.startswith("inner"))
+    assert _layer_edges(by_predicate) == _layer_edges(closed) == [("inner", "head")]
+    assert sum(p for _, p in closed.hierarchy.nodes(data="params")) == model.count_params() == 28
+
+
+class Loop(keras.Model):
+    """A tensor-dependent `while`: AutoGraph turns it into a tf.while_loop."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.step = layers.Dense(3, name="step")
+        self.head = layers.Dense(1, name="head")
+
+    def call(self, x):
+        h = x
+        i = tf.constant(0)
+        while i < tf.cast(tf.reduce_sum(tf.abs(x)), tf.int32) % 3 + 1:
+            h = self.step(h)
+            i += 1
+        return self.head(h)
+
+
+def test_tensor_while_loop_is_an_op_fed_by_its_body():
+    result = trace(Loop(), (None, 3))
+    assert result.strategy == "graph"
+    kinds = dict(result.graph.nodes(data="kind"))
+    assert kinds["step"] == "layer" and kinds.get("while") == "op"
+    assert result.graph.has_edge("step", "while") and result.graph.has_edge("while", "head")
+    assert not result.graph.has_edge("step", "head")  # only through the loop, never directly
