@@ -13,6 +13,8 @@ Annotation syntax::
 
 from __future__ import annotations
 
+import functools
+
 from typing import Annotated, Any, Mapping, Union
 
 import attrs
@@ -72,8 +74,7 @@ class TensorSpec:
     @classmethod
     def of(cls, tensor: Any) -> TensorSpec:
         """The spec of a concrete or symbolic tensor (any object with ``shape`` and ``dtype``)."""
-        shape = tuple(None if d is None else int(d) for d in tensor.shape)
-        return cls(shape, tensor.dtype)
+        return _spec_of(tuple(None if d is None else int(d) for d in tensor.shape), tensor.dtype)
 
     def describe(self, bindings: Mapping[str, int] | None = None) -> str:
         """``(batch, units=32) float32``: dims, named ones with their bound size when known."""
@@ -89,6 +90,13 @@ class TensorSpec:
 
     def __str__(self) -> str:
         return self.describe()
+
+
+@functools.lru_cache(maxsize=4096)
+def _spec_of(shape: tuple[int | None, ...], dtype: Any) -> TensorSpec:
+    # Tracing asks for the spec of every tensor; a model has few distinct ones, and a spec is a
+    # frozen value, so one instance can serve them all (and skip validating the same dims again).
+    return TensorSpec(shape, dtype)
 
 
 class _TensorAnnotation:
