@@ -61,6 +61,7 @@ class DotGraph:
         self.cluster_parent: dict[str, str | None] = {}
         self.nodes: dict[str, tuple[str | None, dict[str, str]]] = {}
         self.edges: list[tuple[str, str, dict[str, str]]] = []
+        self.same_ranks: list[tuple[tuple[str, ...], str | None]] = []
 
     def add_cluster(self, attrs: dict[str, str], parent: str | None) -> str:
         name = f"cluster_{len(self.clusters)}"
@@ -72,6 +73,10 @@ class DotGraph:
         name = f"n{len(self.nodes)}"
         self.nodes[name] = (cluster, attrs)
         return name
+
+    def add_same_rank(self, nodes: tuple[str, ...], cluster: str | None) -> None:
+        """Ask Graphviz to put ``nodes`` (of ``cluster``) side by side."""
+        self.same_ranks.append((nodes, cluster))
 
     def add_edge(self, source: str, dest: str, attrs: dict[str, str]) -> None:
         self.edges.append((source, dest, attrs))
@@ -90,6 +95,9 @@ class DotGraph:
         for name, (owner, attrs) in self.nodes.items():
             if owner == cluster:
                 lines.append(f"{indent}{name} [{_attributes(attrs)}];")
+        for nodes, owner in self.same_ranks:
+            if owner == cluster:
+                lines.append(f"{indent}{{rank=same; {'; '.join(nodes)};}}")
         for name, parent in self.cluster_parent.items():
             if parent == cluster:
                 lines.append(f"{indent}subgraph {name} {{")
@@ -109,6 +117,11 @@ class DotGraph:
             holders[name] = subgraph
         for name, (cluster, attrs) in self.nodes.items():
             holders[cluster].add_node(pydot.Node(name, **attrs))
+        for nodes, cluster in self.same_ranks:
+            same = pydot.Subgraph(rank="same")
+            for node in nodes:
+                same.add_node(pydot.Node(node))
+            holders[cluster].add_subgraph(same)
         for source, dest, attrs in self.edges:
             dot.add_edge(pydot.Edge(source, dest, **attrs))
         return dot

@@ -102,17 +102,21 @@ def to_dot(shown: Outline, style: _Style | None = None, *, rankdir: str = "TB", 
         edge={"arrowsize": "0.6", "color": '"#555555"'},
     )
     ids: dict[str, str] = {}
+    # An unreached layer has no edges, so Graphviz would put it on the top rank and stretch its
+    # cluster up there; on the rank of the node before it, it stays beside its siblings.
 
-    def add(item: Item, cluster: str | None) -> None:
-        if item.kind == "container":
-            inner = graph.add_cluster(_cluster_attrs(item), cluster)
-            for child in item.children:
-                add(child, inner)
-        else:
+    def add(items: list[Item], cluster: str | None) -> None:
+        previous = None
+        for item in items:
+            if item.kind == "container":
+                add(item.children, graph.add_cluster(_cluster_attrs(item), cluster))
+                continue
             ids[item.id] = graph.add_node(_node_attrs(item, style), cluster)
+            if not item.reached and previous is not None:
+                graph.add_same_rank((previous, ids[item.id]), cluster)
+            previous = ids[item.id]
 
-    for root in shown.roots:
-        add(root, None)
+    add(shown.roots, None)
     drawn: dict[tuple[str, str], bool] = {}
     for source, dest, exact in shown.view.edges(data="exact", default=True):
         # Two tensors between the same nodes (mha(x, x)) are one arrow, dashed if either is inferred.
