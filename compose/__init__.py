@@ -25,3 +25,6 @@ from ._trace import Coverage as Coverage
 from ._trace import Problem as Problem
 from ._trace import Trace as Trace
 from ._trace import trace as trace
+from ._errors import PathError as PathError
+from ._reuse import intermediates as intermediates
+from ._reuse import to_functional as to_functional

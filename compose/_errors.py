@@ -85,3 +85,22 @@ class GraphvizError(ComposeError, RuntimeError):
     def __init__(self, message: str, *, stderr: str = "") -> None:
         super().__init__(message)
         self.stderr = stderr
+
+
+class PathError(ComposeError, KeyError):
+    """A path names no layer call of the model; the message lists the nearest known paths.
+
+    Attributes:
+        path: the path asked for.
+        known: the nearest known paths, nearest first.
+    """
+
+    def __init__(self, message: str, *, path: str, known: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.known = known
+
+    def __str__(self) -> str:
+        # KeyError's own str() would show the message in quotes, as a repr.
+        return self.message

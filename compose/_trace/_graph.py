@@ -20,6 +20,7 @@ from keras.src import tree
 
 from ._inputs import as_tf_specs
 from ._recorder import Recorder, snake
+from ._result import Call
 
 #: Ops that pass a tensor through unchanged: followed, never nodes.
 _PLUMBING = frozenset({"Identity", "IdentityN", "EnsureShape"})
@@ -121,7 +122,9 @@ class GraphRecorder(Recorder):
         return [(node, True)]
 
     def _op_node(self, op: Any) -> str:
-        node = self.add_op(_NAMES.get(op.type, snake(op.type)), [], list(op.outputs))
+        outputs = list(op.outputs)
+        call = Call(tuple(op.inputs), {}, outputs, operation=op)
+        node = self.add_op(_NAMES.get(op.type, snake(op.type)), [], outputs, call)
         self._op_nodes[id(op)] = node
         return node
 

@@ -27,6 +27,7 @@ from keras.src.ops.operation import Operation
 
 from .._specs import TensorSpec
 from ._hierarchy import LayerTree
+from ._result import Call
 
 _active = threading.local()
 #: Keras ops that hand a tensor on unchanged: never nodes.
@@ -159,7 +160,7 @@ class Recorder:
         ordered.add_edges_from(self.graph.edges(keys=True, data=True))
         self.graph = ordered
 
-    def add_op(self, name: str, inputs: list[Any], outputs: list[Any]) -> str:
+    def add_op(self, name: str, inputs: list[Any], outputs: list[Any], call: Call | None = None) -> str:
         scope_path = self.scope_path()
         node = self.fresh_id(f"{scope_path}/{name}" if scope_path else name)
         self.add_node(
@@ -169,6 +170,7 @@ class Recorder:
             class_name=name,
             input_specs=[spec_of(t) for t in inputs],
             output_specs=[spec_of(t) for t in outputs],
+            call=call,
         )
         self.connect(node, inputs)
         for tensor in outputs:
@@ -233,6 +235,7 @@ class Recorder:
         self.graph.nodes[node]["params"] = int(sum(_size(w.shape) for w in layer.weights))
         flat = tensors(outputs)
         self.graph.nodes[node]["output_specs"] = [spec_of(t) for t in flat]
+        self.graph.nodes[node]["call"] = Call(args, kwargs, outputs)
         for tensor in flat:
             self.produce(node, tensor)
         return outputs
@@ -260,6 +263,7 @@ class Recorder:
         finally:
             self.stack.pop()
         attributes["output_specs"] = [spec_of(t) for t in flat]
+        attributes["call"] = Call(args, kwargs, outputs)
         return outputs
 
     @contextlib.contextmanager
@@ -279,12 +283,14 @@ class Recorder:
     # -- after the run --------------------------------------------------------------------------
 
     def add_inputs(self, structure: Any) -> None:
+        self.graph.graph["inputs"] = structure
         for name, tensor in _named_leaves(structure, "input"):
             self.add_node("@" + name, kind="input", path=name, class_name="Input",
                           output_specs=[spec_of(tensor)], scope=None, parent=None)
             self.produce("@" + name, tensor)
 
     def add_outputs(self, structure: Any) -> None:
+        self.graph.graph["outputs"] = structure
         for name, tensor in _named_leaves(structure, "output"):
             self.add_node("@" + name, kind="output", path=name, class_name="Output",
                           input_specs=[spec_of(tensor)], scope=None, parent=None)
@@ -343,5 +349,5 @@ def _patched_op_symbolic(op: Operation, *args: Any, **kwargs: Any) -> Any:
             if source is not None:
                 recorder.produce(source, flat[0])
             return outputs
-        recorder.add_op(name, inputs, flat)
+        recorder.add_op(name, inputs, flat, Call(args, kwargs, outputs, operation=op))
     return outputs

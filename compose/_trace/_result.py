@@ -19,6 +19,25 @@ NODE_KINDS = ("input", "output", "layer", "op", "unreached")
 STRATEGIES = ("symbolic", "graph", "eager")
 
 
+@attrs.frozen(eq=False)
+class Call:
+    """What one recorded call received and returned, holding the very tensors of the traced run
+    (KerasTensors, graph tensors or eager values, as the strategy ran): enough to replay it.
+
+    Attributes:
+        args: the positional arguments, as passed (nested structures, non-tensor values kept).
+        kwargs: the keyword arguments, as passed (``training=``, ``axis=``, ...).
+        outputs: what the call returned.
+        operation: for op nodes, the Keras ``Operation`` (symbolic strategy) or the
+            ``tf.Operation`` (graph strategy) that ran; ``None`` for layer calls.
+    """
+
+    args: tuple
+    kwargs: dict
+    outputs: Any
+    operation: Any = None
+
+
 @attrs.frozen
 class Problem:
     """One thing the tracer could not recover, and why.
@@ -124,13 +143,17 @@ class Trace:
             - ``params``: the layer's own parameter count, as in `hierarchy` (every call node of
               a shared layer carries it; sum over `hierarchy` for totals). 0 for non-layers.
             - ``strategy``: which strategy recorded the node (one of `STRATEGIES`).
+            - ``call``: the `Call` (arguments and results of that call) for layer and op
+              nodes; absent on inputs, outputs and unreached layers.
 
             Only leaf layers appear as ``layer`` nodes; containers are expanded (see
             `hierarchy`). Edge attributes: ``exact`` (bool: proven by dataflow, or only
             inferred) and ``spec`` (the `compose.TensorSpec` of the tensor, or ``None``).
             ``graph.graph["containers"]`` maps each expanded container call's id
             (``"encoder"``, ``"encoder#1"``) to its attributes, shaped like a layer node's;
-            `view` collapses into these.
+            `view` collapses into these (each with its `Call` as ``call``).
+            ``graph.graph["inputs"]`` and ``graph.graph["outputs"]`` hold the structures the
+            model was called with and returned in the recorded run.
 
             Paths are ``/``-joined names users know: under a subclassed parent, the attribute
             holding the layer (``self.d1`` -> ``d1``, ``self.blocks[2]`` -> ``blocks.2``,

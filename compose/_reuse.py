@@ -1,0 +1,212 @@
+"""Reuse for any model: inner activations (`intermediates`) and a Functional twin (`to_functional`).
+
+Both stand on the tracer. `to_functional` traces the model, then replays the recorded calls on
+new ``keras.Input`` tensors (`_replay.Replay`): the same layer objects called again, the ops in
+between rebuilt as Keras operations or `TFOp` layers, so Keras builds an ordinary Functional
+model from them. `intermediates` on concrete inputs runs the model once with the tracer's
+recorder and keeps what each call returned; on KerasTensors it replays, so that the result can
+start a new Functional model.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras.src import tree
+
+from ._errors import PathError, TraceError
+from ._replay import Replay, Unreplayable
+from ._trace._hierarchy import LayerTree, leaf_rule
+from ._trace._inputs import Spec, as_arrays, normalize
+from ._trace._locate import user_location
+from ._trace._recorder import Recorder
+from ._trace._result import Trace
+from ._trace._tracing import _LOCK, _build, _ModelState, trace
+
+#: How many known paths an unknown-path error suggests.
+_SUGGESTIONS = 5
+
+
+def intermediates(model: keras.layers.Layer, *inputs: Any, paths: str | Sequence[str], **call_kwargs: Any) -> dict[str, Any]:
+    """What the layer calls at ``paths`` return when ``model`` runs on ``inputs``.
+
+    Works for any model: Functional, Sequential, subclassed, eager-only, nested at any depth.
+    Paths are those of `compose.trace` (``"encoder/blocks.1/dense"``; a container's path gives
+    its outputs; ``"dense#1"`` is the second call of a shared layer).
+
+    Args:
+        model: the model.
+        *inputs: concrete arrays, to get values; or ``keras.Input``/KerasTensors (or specs /
+            shape tuples), to get KerasTensors that start a new Functional model,
+            e.g. ``keras.Model(x, compose.intermediates(model, x, paths="block")["block"])``.
+            Symbolic inputs need a model `to_functional` can convert; concrete ones run the
+            model eagerly and work for any model.
+        paths: one path or several.
+        **call_kwargs: passed to the model's ``call`` (``training=``, ...).
+
+    Returns:
+        ``{path: output}`` in the order of ``paths``; an output is what the call returned (a
+        tensor, or its list/dict of tensors).
+
+    Raises:
+        PathError: a path names no call made on these inputs; the message lists the nearest.
+        TraceError: the model's ``call`` failed on these inputs, or (symbolic inputs) the model
+            cannot be expressed as a Functional model.
+
+    The model is left as it was: weights (even batch statistics updated with ``training=True``),
+    training flags and methods. On symbolic inputs its layers are called on new KerasTensors,
+    as any Functional construction calls them.
+    """
+    wanted = [paths] if isinstance(paths, str) else list(paths)
+    if not _is_concrete(inputs):
+        result, replay, _ = _replayed(model, inputs, None, call_kwargs, "extract intermediates of")
+        _check_paths(wanted, _call_ids(result.graph), set(result.hierarchy))
+        try:
+            return {path: replay.outputs_of(path) for path in wanted}
+        except Unreplayable as err:
+            replay.undo()
+            raise TraceError(f"cannot extract intermediates of {model.name!r}: {err}", trace=result) from err
+    recorder = _run_recording(model, inputs, call_kwargs)
+    graph = recorder.graph
+    _check_paths(wanted, _call_ids(graph), set(recorder.tree.layers))
+    containers = graph.graph["containers"]
+    return {p: (containers[p] if p in containers else graph.nodes[p])["call"].outputs for p in wanted}
+
+
+def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **call_kwargs: Any) -> keras.Model:
+    """A Functional model computing what ``model`` computes, built from the same layer objects.
+
+    The model is traced (`compose.trace`) and its recorded calls replayed on new
+    ``keras.Input`` tensors. Containers (subclassed layers and models, Blocks, nested
+    Functional and Sequential models) are opened: the result holds their leaf layers directly,
+    under their Keras names, so ``get_layer(name).output`` reaches any inner layer. Ops between
+    layers become Keras operations (symbolic strategy) or `TFOp` layers (TensorFlow functions,
+    graph strategy), both saved as plain data, so ``summary``, ``plot_model``, ``get_config``,
+    ``save``/``load_model`` (safe mode, once ``compose`` is imported) and ``clone_model`` work
+    as for any Functional model. Training the result trains the original model's weights.
+
+    Args:
+        model: any Keras model or layer.
+        *inputs: as for `compose.trace`; optional when the model knows its inputs. The batch
+            size stays open (``None``) whatever the inputs.
+        leaf: layers to keep whole (classes or a predicate), as for `compose.trace`.
+        **call_kwargs: passed to the model's ``call`` during the trace.
+
+    Returns:
+        The Functional model, named like ``model``. A model taking several positional
+        arguments becomes one taking them as a list.
+
+    Raises:
+        TraceError: the trace is not complete (the first problem, unreached layer or inferred
+            edge is named, with its path, reason and ``file:line``), or the recovered graph
+            has no Functional form (data-dependent ``cond``/``while``, a variable used outside
+            any layer, a stateful TensorFlow op, two leaf layers sharing one name). ``.trace``
+            holds the trace.
+    """
+    result, replay, new_inputs = _replayed(model, inputs, leaf, call_kwargs, "convert")
+    try:
+        outputs = replay.run()
+        return keras.Model(new_inputs[0] if len(new_inputs) == 1 else list(new_inputs), outputs, name=model.name)
+    except (Unreplayable, ValueError) as err:
+        replay.undo()
+        raise TraceError(f"cannot convert {model.name!r} to a Functional model: {err}", trace=result) from err
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _is_concrete(inputs: tuple) -> bool:
+    flat = tree.flatten(inputs)
+    return any(isinstance(x, (np.ndarray, tf.Tensor)) and not isinstance(x, keras.KerasTensor) for x in flat)
+
+
+def _replayed(model: Any, inputs: tuple, leaf: Any, call_kwargs: dict, doing: str) -> tuple[Trace, Replay, tuple]:
+    """Trace ``model`` on new ``keras.Input`` tensors (or the caller's own), refuse an
+    incomplete trace, and return it with a `Replay` bound to those tensors."""
+    new_inputs = tuple(_keras_inputs(spec, None) for spec in normalize(model, inputs))
+    try:
+        result = trace(model, *new_inputs, strict=True, leaf=leaf, **call_kwargs)
+    except TraceError as err:
+        problem = err.trace.coverage.problems[0]
+        raise TraceError(f"cannot {doing} {model.name!r}: the trace stopped at {problem}", trace=err.trace) from err
+    coverage = result.coverage
+    if coverage.unreached:
+        raise TraceError(
+            f"cannot {doing} {model.name!r}: layer {coverage.unreached[0]!r} is never called on "
+            "these inputs, so a Functional model would lose it (pass the inputs or call "
+            "arguments that reach it)",
+            trace=result,
+        )
+    inferred = next(((u, v) for u, v, exact in result.graph.edges(data="exact") if not exact), None)
+    if inferred is not None:
+        raise TraceError(
+            f"cannot {doing} {model.name!r}: the edge {inferred[0]} -> {inferred[1]} is only "
+            f"inferred (the {result.strategy} strategy could not see the computation between them)",
+            trace=result,
+        )
+    return result, Replay(result, new_inputs), new_inputs
+
+
+def _keras_inputs(spec: Any, name: str | None) -> Any:
+    """``keras.Input`` tensors for one positional argument, keeping its nesting; dict keys name
+    the inputs (Keras matches a dict of inputs by name). KerasTensors are kept: a caller's own
+    ``keras.Input`` must be the one the result is built from."""
+    if isinstance(spec, dict):
+        return {key: _keras_inputs(value, str(key)) for key, value in spec.items()}
+    if isinstance(spec, (list, tuple)) and not isinstance(spec, Spec):
+        return type(spec)(_keras_inputs(value, None) for value in spec)
+    if isinstance(spec, keras.KerasTensor):
+        return spec
+    shape = tuple(spec.shape)
+    if not isinstance(spec, Spec):  # a concrete array: the batch size stays open
+        shape = (None, *shape[1:])
+    return keras.Input(batch_shape=shape, dtype=keras.backend.standardize_dtype(spec.dtype), name=name)
+
+
+def _run_recording(model: Any, inputs: tuple, call_kwargs: dict) -> Recorder:
+    """Run ``model`` eagerly once with the tracer's recorder on, restoring its state after."""
+    with _LOCK:
+        tree_ = LayerTree(model, leaf_rule(None))
+        specs = normalize(model, inputs)
+        state = _ModelState(model, tree_)
+        state.save_variables()
+        recorder = Recorder(tree_)
+        try:
+            _build(model, specs, call_kwargs)
+            args = tf.nest.map_structure(tf.convert_to_tensor, as_arrays(specs))
+            recorder.run(model, args, call_kwargs)
+        except Exception as err:
+            where = recorder.failure.path if recorder.failure else None
+            location = user_location(err)
+            raise TraceError(
+                f"cannot extract intermediates of {model.name!r}: its call failed at "
+                f"{where or '<model>'}: {type(err).__name__}: {err}"
+                + (f" ({location})" if location else "")
+            ) from err
+        finally:
+            state.restore_variables()
+            state.restore_graph_state()
+    return recorder
+
+
+def _call_ids(graph: Any) -> list[str]:
+    """Every layer call and container call of a recording, in call order."""
+    layers = [n for n, kind in graph.nodes(data="kind") if kind == "layer"]
+    return list(dict.fromkeys([*graph.graph["containers"], *layers]))
+
+
+def _check_paths(wanted: list[str], known: list[str], layers: set[str]) -> None:
+    for path in wanted:
+        if path in known:
+            continue
+        near = tuple(difflib.get_close_matches(path, known, n=_SUGGESTIONS, cutoff=0.0))
+        why = "names a layer that is not called on these inputs" if path in layers else "names no layer call"
+        raise PathError(
+            f"path {path!r} {why}; nearest known paths: {', '.join(map(repr, near)) or '(none)'}",
+            path=path,
+            known=near,
+        )
