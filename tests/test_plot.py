@@ -1,0 +1,210 @@
+# Golden files: tests/golden/*.dot. Regenerate them with
+#     COMPOSE_UPDATE_GOLDEN=1 python -m pytest tests/test_plot.py
+# and review the diff before committing.
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import re  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from keras import layers  # noqa: E402
+
+import compose  # noqa: E402
+import corpus  # noqa: E402
+import show_models  # noqa: E402
+from compose._display import mimebundle  # noqa: E402
+from compose._dot import render  # noqa: E402
+from compose._trace import trace  # noqa: E402
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
+
+
+def dot_text(model, *inputs, **kwargs) -> str:
+    """The DOT text `plot` writes to a .dot file."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.dot")
+        compose.plot(model, *inputs, to_file=path, **kwargs)
+        with open(path, encoding="utf-8") as file:
+            return file.read()
+
+
+def canon_nodes(text: str) -> list[str]:
+    """Names of the nodes Graphviz reads from ``text`` (through ``dot -Tcanon``)."""
+    canon = render(text, "canon").decode("utf-8")
+    return re.findall(r"^\s*([^\s\[{}]+)\s+\[", canon, flags=re.M)
+
+
+def no_dot_on_path(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+
+class EvilHeads(keras.Model):
+    """Layers under dict keys that try to break out of DOT, plus a nested Functional model with
+    such names, so cluster labels are tested too."""
+
+    def __init__(self):
+        super().__init__()
+        self.heads = {name: layers.Dense(2) for name in show_models.EVIL_NAMES}
+        x = keras.Input((3,))
+        y = x
+        for name in show_models.EVIL_NAMES:
+            y = layers.Dense(3, name=name)(y)
+        self.inner = keras.Model(x, y, name='cluster"]; x [label="y')
+
+    def call(self, x):
+        return [self.heads[name](self.inner(x)) for name in show_models.EVIL_NAMES]
+
+
+@needs_dot
+def test_evil_names_cannot_change_the_graph(tmp_path):
+    model = EvilHeads()
+    result = trace(model, (None, 3))
+    path = tmp_path / "evil.dot"
+    graph = compose.plot(result, to_file=path)
+    for text in (path.read_text(encoding="utf-8"), graph.to_string()):
+        nodes = canon_nodes(text)
+        expected = [f"n{i}" for i in range(len(result.graph))]
+        assert sorted(n for n in nodes if n not in ("graph", "node", "edge")) == sorted(expected)
+    svg = render(path.read_text(encoding="utf-8"), "svg").decode("utf-8")
+    for name in ("&quot;x&quot;]; evil [shape=box]; n2 [label=&quot;y&quot;", "a&quot;b", "trail\\",
+                 "new\\nline", "colon:port", "&lt;b&gt;", "graph"):
+        assert name in svg
+
+
+def test_dot_file_needs_no_graphviz(monkeypatch, tmp_path):
+    _, model, shape = corpus.residual()
+    result = trace(model, shape)
+    expected = dot_text(result)
+    no_dot_on_path(monkeypatch, tmp_path)
+    path = tmp_path / "model.dot"
+    compose.plot(result, to_file=path)
+    assert path.read_text(encoding="utf-8") == expected
+    with pytest.raises(compose.GraphvizNotFound, match="apt-get install graphviz") as info:
+        compose.plot(result, to_file=tmp_path / "model.svg")
+    assert isinstance(info.value, FileNotFoundError)
+    assert not (tmp_path / "model.svg").exists()
+
+
+@needs_dot
+@pytest.mark.parametrize("extension, magic", [(".svg", b"<?xml"), (".png", b"\x89PNG"), (".pdf", b"%PDF")])
+def test_rendered_formats_from_the_extension(tmp_path, extension, magic):
+    _, model, shape = corpus.mlp()
+    path = tmp_path / f"model{extension.upper()}"
+    compose.plot(model, shape, to_file=path)
+    assert path.read_bytes().startswith(magic)
+
+
+def test_unknown_extension_and_rankdir_are_refused(tmp_path):
+    model, _, _ = corpus.mlp()
+    with pytest.raises(ValueError, match=r"use one of \.dot, \.gv, \.svg, \.png, \.pdf"):
+        compose.plot(model, to_file=tmp_path / "model.jpeg")
+    with pytest.raises(ValueError, match="rankdir must be one of"):
+        compose.plot(model, rankdir="UP")
+
+
+@needs_dot
+def test_graphviz_failure_is_our_error_with_its_stderr():
+    with pytest.raises(compose.GraphvizError, match="syntax error") as info:
+        render("digraph { n0 -> }", "svg")
+    assert "syntax error" in info.value.stderr
+
+
+@needs_dot
+def test_graphviz_failure_is_our_error_under_python_O():
+    code = (
+        "from compose._dot import render\n"
+        "from compose import GraphvizError\n"
+        "try:\n    render('digraph {', 'png')\n"
+        "except GraphvizError as err:\n    print('caught', bool(err.stderr))\n"
+    )
+    done = subprocess.run([sys.executable, "-O", "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.stdout.strip() == "caught True", done.stderr
+
+
+def test_clusters_depth_and_styles():
+    model, inputs = show_models.build(show_models.hybrid)
+    result = trace(model, *inputs)
+    full = dot_text(result)
+    assert full.count("subgraph cluster_") == 3  # stem, blocks.0, blocks.1
+    assert "<b>blocks.1</b> <font color=\"#555555\">Block</font>" in full
+    assert full.count("<i>not reached</i>") == 2 and 'style="rounded,dashed"' in full
+    assert 'label=<relu>, shape=ellipse' in full
+    shallow = dot_text(result, depth=1)
+    assert "cluster" not in shallow
+    nodes = re.findall(r"^\s*n\d+ \[.*?label=<<b>([^<]*)</b>", shallow, flags=re.M)
+    assert nodes == ["@input", "stem", "blocks.0", "blocks.1", "head", "@output"]  # and the relu op
+    assert "1 layer(s) inside not reached" in shallow
+    names_only = dot_text(result, show_layer_names=False, show_shapes=False, show_dtype=True)
+    assert "<b>Block</b>" not in names_only and "<b>LayerNormalization</b>" in names_only
+    assert "float32" in names_only and "(None, 4)" not in names_only
+
+
+def test_inferred_edges_are_dashed_and_problems_marked_where_they_happened():
+    class EagerOnly(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = layers.Dense(4), layers.Dense(2)
+
+        def call(self, x):
+            h = self.a(x)
+            return self.b(h * float(np.asarray(h).max() > 1e9))
+
+    text = dot_text(EagerOnly(), np.ones((2, 3), "float32"))
+    assert re.search(r"^\s*n1 -> n2 \[style=dashed\];$", text, flags=re.M)
+
+    class Broken(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.inner = layers.Dense(4)
+
+        def call(self, x):
+            self.inner(x)
+            raise ValueError("boom <here>")
+
+    class WithBroken(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.block = Broken()
+
+        def call(self, x):
+            return self.block(x)
+
+    text = dot_text(WithBroken(), (None, 3))
+    cluster = text[text.index("subgraph cluster_0"):]
+    assert 'color="#c62828"' in cluster and "ValueError: boom &lt;here&gt;" in cluster
+
+
+@pytest.mark.parametrize("factory", show_models.GOLDEN_MODELS, ids=lambda f: f.__name__)
+def test_golden_dot(factory, tmp_path):
+    model, inputs = show_models.build(factory)
+    path = tmp_path / "model.dot"
+    compose.plot(model, *inputs, to_file=path)
+    text = path.read_text(encoding="utf-8")
+    show_models.check_golden(f"{factory.__name__}.dot", text)
+    model, inputs = show_models.build(factory)
+    assert dot_text(model, *inputs) == text  # a rebuilt twin draws the same
+
+
+@needs_dot
+def test_notebook_bundle_is_the_svg_plot_and_the_summary():
+    model, _, _ = corpus.mlp()
+    result = trace(model)
+    bundle = mimebundle(result)
+    assert bundle["image/svg+xml"].lstrip().startswith("<?xml") and "<svg" in bundle["image/svg+xml"]
+    assert bundle["text/plain"] == compose.summary(result, print_fn=None)
+    assert set(mimebundle(result, exclude={"image/svg+xml"})) == {"text/plain"}
+
+
+def test_notebook_falls_back_to_the_summary_without_graphviz(monkeypatch, tmp_path):
+    model, _, _ = corpus.mlp()
+    result = trace(model)
+    no_dot_on_path(monkeypatch, tmp_path)
+    assert mimebundle(result) == {"text/plain": compose.summary(result, print_fn=None)}
