@@ -6,6 +6,7 @@ import os
 import textwrap
 from typing import Any
 
+import attrs
 import pydot
 
 from ._dot import FORMATS, DotGraph, html, quoted, render
@@ -79,11 +80,11 @@ def plot(
     return graph.to_pydot()
 
 
+@attrs.frozen
 class _Style:
-    def __init__(self, *, show_shapes: bool = True, show_dtype: bool = False, show_layer_names: bool = True) -> None:
-        self.show_shapes = show_shapes
-        self.show_dtype = show_dtype
-        self.show_layer_names = show_layer_names
+    show_shapes: bool = True
+    show_dtype: bool = False
+    show_layer_names: bool = True
 
 
 def to_dot(shown: Outline, style: _Style | None = None, *, rankdir: str = "TB", dpi: int = 96) -> DotGraph:
@@ -91,10 +92,10 @@ def to_dot(shown: Outline, style: _Style | None = None, *, rankdir: str = "TB", 
     style = style or _Style()
     model = shown.trace.model
     title = f"<b>{html(model.name)}</b> <font color=\"#555555\">{html(type(model).__name__)}</font>"
-    title += f"<br/><font point-size=\"9\">{html(str(_coverage_line(shown)))}</font>"
+    title += f"<br/><font point-size=\"9\">{html(_coverage_line(shown))}</font>"
     title += "".join("<br/>" + row for row in _problem_rows(shown.problems))
     graph = DotGraph(
-        graph={"rankdir": rankdir, "dpi": str(int(dpi)), "newrank": "true", "compound": "true",
+        graph={"rankdir": rankdir, "dpi": str(int(dpi)), "newrank": "true",
                "fontname": '"Helvetica"', "fontsize": "11", "nodesep": "0.25", "ranksep": "0.3",
                "labelloc": "t", "label": f"<{title}>"},
         node={"shape": "box", "style": '"rounded"', "fontname": '"Helvetica"', "fontsize": "10",
@@ -102,8 +103,6 @@ def to_dot(shown: Outline, style: _Style | None = None, *, rankdir: str = "TB", 
         edge={"arrowsize": "0.6", "color": '"#555555"'},
     )
     ids: dict[str, str] = {}
-    # An unreached layer has no edges, so Graphviz would put it on the top rank and stretch its
-    # cluster up there; on the rank of the node before it, it stays beside its siblings.
 
     def add(items: list[Item], cluster: str | None) -> None:
         previous = None
@@ -112,6 +111,8 @@ def to_dot(shown: Outline, style: _Style | None = None, *, rankdir: str = "TB", 
                 add(item.children, graph.add_cluster(_cluster_attrs(item), cluster))
                 continue
             ids[item.id] = graph.add_node(_node_attrs(item, style), cluster)
+            # An unreached layer has no edges, so Graphviz would put it on the top rank and
+            # stretch its cluster up there; on the rank of the node before it, it stays beside.
             if not item.reached and previous is not None:
                 graph.add_same_rank((previous, ids[item.id]), cluster)
             previous = ids[item.id]
