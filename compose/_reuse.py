@@ -17,6 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 from keras.src import tree
+from keras.src.models.functional import Functional
 
 from ._errors import PathError, TraceError
 from ._replay import Replay, Unreplayable
@@ -27,6 +28,8 @@ from ._trace._recorder import Recorder
 from ._trace._result import Trace
 from ._trace._tracing import _LOCK, _build, _ModelState, trace
 
+#: Containers `to_functional` keeps whole by default: Keras's own graph models.
+_GRAPH_MODELS = (keras.Sequential, Functional)
 #: How many known paths an unknown-path error suggests.
 _SUGGESTIONS = 5
 
@@ -66,6 +69,7 @@ def intermediates(model: keras.layers.Layer, *inputs: Any, paths: str | Sequence
         result, replay, _ = _replayed(model, inputs, None, call_kwargs, "extract intermediates of")
         _check_paths(wanted, _call_ids(result.graph), set(result.hierarchy))
         try:
+            replay.run()
             return {path: replay.outputs_of(path) for path in wanted}
         except Unreplayable as err:
             replay.undo()
@@ -81,9 +85,12 @@ def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **c
     """A Functional model computing what ``model`` computes, built from the same layer objects.
 
     The model is traced (`compose.trace`) and its recorded calls replayed on new
-    ``keras.Input`` tensors. Containers (subclassed layers and models, Blocks, nested
-    Functional and Sequential models) are opened: the result holds their leaf layers directly,
-    under their Keras names, so ``get_layer(name).output`` reaches any inner layer. Ops between
+    ``keras.Input`` tensors. Subclassed containers (layers and models, Blocks) are opened: the
+    result holds their leaf layers directly, under their Keras names. Nested Functional and
+    Sequential models stay whole, one layer each, as Keras nests them. To cut the result at an
+    inner layer, take the tensor with ``compose.intermediates(f, f.input, paths=name)``: a
+    shared layer's ``.output`` is its *first* call (Keras's rule), which for a layer of a
+    subclassed model is the call Keras made to build it, not the one in ``f``. Ops between
     layers become Keras operations (symbolic strategy) or `TFOp` layers (TensorFlow functions,
     graph strategy), both saved as plain data, so ``summary``, ``plot_model``, ``get_config``,
     ``save``/``load_model`` (safe mode, once ``compose`` is imported) and ``clone_model`` work
@@ -93,7 +100,8 @@ def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **c
         model: any Keras model or layer.
         *inputs: as for `compose.trace`; optional when the model knows its inputs. The batch
             size stays open (``None``) whatever the inputs.
-        leaf: layers to keep whole (classes or a predicate), as for `compose.trace`.
+        leaf: layers to keep whole (classes or a predicate), as for `compose.trace`; given, it
+            replaces the default (Functional and Sequential models kept whole).
         **call_kwargs: passed to the model's ``call`` during the trace.
 
     Returns:
@@ -107,6 +115,7 @@ def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **c
             any layer, a stateful TensorFlow op, two leaf layers sharing one name). ``.trace``
             holds the trace.
     """
+    leaf = _GRAPH_MODELS if leaf is None else leaf
     result, replay, new_inputs = _replayed(model, inputs, leaf, call_kwargs, "convert")
     try:
         outputs = replay.run()
