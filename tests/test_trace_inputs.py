@@ -1,5 +1,7 @@
 """The ways inputs reach `trace`, the `leaf=` override, and loops the graph strategy records."""
 
+import shutil
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -101,3 +103,12 @@ def test_tensor_while_loop_is_an_op_fed_by_its_body():
     assert kinds["step"] == "layer" and kinds.get("while") == "op"
     assert result.graph.has_edge("step", "while") and result.graph.has_edge("while", "head")
     assert not result.graph.has_edge("step", "head")  # only through the loop, never directly
+
+
+def test_trace_shows_itself_in_notebooks():
+    bundle = trace(TwoDense(name="m"), (None, 3))._repr_mimebundle_()
+    assert "Total params: 26" in bundle["text/plain"]
+    if shutil.which("dot"):  # installed in CI; without it the text is the whole bundle
+        assert "<svg" in bundle["image/svg+xml"]
+    else:
+        assert set(bundle) == {"text/plain"}

@@ -181,6 +181,12 @@ class Trace:
         """Name of the strategy whose recording the graph is mainly built from: the last tried."""
         return self.strategies[-1].name
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Jupyter shows a trace as its SVG plot, or its text summary without Graphviz."""
+        from .._display import mimebundle  # late: compose._display imports this package
+
+        return mimebundle(self, include, exclude)
+
     def view(self, depth: int | None = None) -> nx.MultiDiGraph:
         """The graph with every node deeper than ``depth`` merged into its ancestor call.
 
