@@ -129,3 +129,26 @@ def test_layer_never_called_is_unreached_without_edges():
     assert result.graph.nodes["spare"]["kind"] == "unreached"
     assert result.graph.degree("spare") == 0
     assert not result.coverage.problems
+
+
+class PassThrough(keras.Model):
+    """Dropout at inference hands back its input object; `side` takes that same tensor first."""
+
+    def __init__(self):
+        super().__init__()
+        self.d, self.drop, self.side = layers.Dense(4), layers.Dropout(0.1), layers.Dense(4)
+
+    def call(self, x):
+        h = self.d(x)
+        s = self.side(h)
+        return tf.nn.relu(self.drop(h)) + s
+
+
+@pytest.mark.parametrize("inputs", [(None, 3), np.ones((2, 3), "float32")])
+def test_layer_returning_its_input_gets_its_own_edges(inputs):
+    # Graph strategy for the shape (tf ops), eager through a concrete array given with strict=False.
+    result = trace(PassThrough(), inputs)
+    edges = set(result.graph.edges())
+    assert {("d", "drop"), ("d", "side"), ("drop", "relu")} <= edges
+    assert ("drop", "drop") not in edges and ("drop", "side") not in edges
+    assert all(data["exact"] for _, _, data in result.graph.edges(data=True))

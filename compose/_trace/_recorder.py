@@ -22,6 +22,8 @@ import keras
 import networkx as nx
 import tensorflow as tf
 from keras.src import tree
+from keras.src.backend import get_keras_mask as keras_mask
+from keras.src.backend import set_keras_mask
 from keras.src.layers.layer import Layer
 from keras.src.ops.operation import Operation
 
@@ -49,6 +51,31 @@ def tensors(structure: Any) -> list[Any]:
 
 def _is_tensor(value: Any) -> bool:
     return isinstance(value, keras.KerasTensor) or keras.ops.is_tensor(value)
+
+
+def _fresh_passthrough(outputs: Any, inputs: list[Any]) -> Any:
+    """Outputs with every input handed back unchanged replaced by a fresh identity of it.
+
+    A layer may return the very tensor it was given (Dropout at inference, Identity). Edges are
+    found by tensor identity, so that tensor would then seem to come from this layer everywhere,
+    also into layers that took it before: false edges. An identity op (plumbing, never a node,
+    same values) gives this layer's output an identity of its own. Symbolic calls need none:
+    Keras makes a new KerasTensor for every call.
+    """
+    given = {id(t) for t in inputs if isinstance(t, tf.Tensor)}
+    if not given:
+        return outputs
+
+    def fresh(value: Any) -> Any:
+        if id(value) not in given:
+            return value
+        copy = tf.identity(value)
+        mask = keras_mask(value)
+        if mask is not None:
+            set_keras_mask(copy, mask)
+        return copy
+
+    return tree.map_structure(fresh, outputs)
 
 
 def spec_of(tensor: Any) -> TensorSpec | None:
@@ -89,6 +116,10 @@ class Recorder:
         self.order: dict[str, tuple] = {}
         self._seq = 0
         self._resolving: int | None = None
+
+    def restart(self) -> None:
+        """Forget everything recorded: a run that TensorFlow repeats keeps only its last pass."""
+        Recorder.__init__(self, self.tree)
 
     # -- what strategies provide -------------------------------------------------------------
 
@@ -233,6 +264,7 @@ class Recorder:
             self._in_leaf -= 1
         # A leaf built during this call gained its weights only now.
         self.graph.nodes[node]["params"] = int(sum(_size(w.shape) for w in layer.weights))
+        outputs = _fresh_passthrough(outputs, inputs)
         flat = tensors(outputs)
         self.graph.nodes[node]["output_specs"] = [spec_of(t) for t in flat]
         self.graph.nodes[node]["call"] = Call(args, kwargs, outputs)
