@@ -25,7 +25,7 @@ from ._errors import UnsafeConfigError
 def check_op_type(op_type: str) -> None:
     """Refuse an op type that is unknown, or stateful (its result is not a function of its
     inputs, or it has side effects)."""
-    op_def = op_def_registry.get(op_type)
+    op_def = op_def_registry.get(op_type) if isinstance(op_type, str) else None
     if op_def is None or not hasattr(tf.raw_ops, op_type):
         raise UnsafeConfigError(f"TFOp: {op_type!r} is not a TensorFlow operation")
     if op_def.is_stateful:
@@ -138,6 +138,14 @@ class TFOp(keras.layers.Layer):
         named = {name: resolve(item) for name, item in zip(self._names, self.arguments)}
         result = tf.nest.flatten(getattr(tf.raw_ops, self.op)(**named, **self._decoded))
         return result[0] if len(result) == 1 else result
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> TFOp:
+        # Checked before Keras's own from_config, which would turn our refusal into a TypeError.
+        check_op_type(config.get("op"))
+        for value in (config.get("attrs") or {}).values():
+            _decode(value)
+        return super().from_config(config)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "op": self.op, "arguments": self.arguments, "attrs": self.attrs}

@@ -51,6 +51,9 @@ class GraphRecorder(Recorder):
         outputs: list[Any] = []
 
         def traced(*args: Any) -> Any:
+            # tf.function traces a second time when the first pass created variables (a
+            # Keras layer's lazy state); only the last pass is the function's graph.
+            self.restart()
             self.add_inputs(args)
             result = model(*args, **kwargs)
             self.add_outputs(result)
@@ -60,7 +63,12 @@ class GraphRecorder(Recorder):
         with self.active():
             function = tf.function(traced, autograph=False)
             function.get_concrete_function(*signature)
-        return outputs[0]
+        return outputs[-1]
+
+    def restart(self) -> None:
+        super().restart()
+        self.func_graphs = {}
+        self._op_nodes = {}
 
     @contextlib.contextmanager
     def expanding(self, layer: Any) -> Iterator[None]:

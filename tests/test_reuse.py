@@ -1,0 +1,216 @@
+"""Reuse for any model: intermediates, to_functional, clone through conversion."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from keras import layers  # noqa: E402
+
+import compose  # noqa: E402
+import corpus  # noqa: E402
+import test_trace_dynamic as dynamic  # noqa: E402
+from compose._op_layers import TFOp  # noqa: E402
+
+RNG = np.random.default_rng(0)
+
+
+def batch(shape, size=3):
+    """Concrete inputs shaped like a corpus input spec (tuples, lists, dicts of them)."""
+    if isinstance(shape, dict):
+        return {k: batch(v, size) for k, v in shape.items()}
+    if isinstance(shape, list):
+        return [batch(v, size) for v in shape]
+    return RNG.standard_normal((size, *shape[1:])).astype("float32")
+
+
+def max_diff(a, b):
+    return max(float(np.abs(np.asarray(x) - np.asarray(y)).max()) for x, y in zip(keras.tree.flatten(a), keras.tree.flatten(b)))
+
+
+def snapshot(model):
+    return [v.numpy().copy() for v in model.variables], [len(l._inbound_nodes) for l in model._flatten_layers()]
+
+
+def same(before, after):
+    assert all(np.array_equal(a, b) for a, b in zip(before[0], after[0])) and before[1] == after[1]
+
+
+# -- intermediates ---------------------------------------------------------------------------------
+
+
+def test_intermediates_equal_a_functional_extractor():
+    functional, _, _ = corpus.residual()
+    x = batch((None, 4))
+    got = compose.intermediates(functional, x, paths=["d1", "d2"])
+    extractor = keras.Model(functional.input, [functional.get_layer("d1").output, functional.get_layer("d2").output])
+    assert list(got) == ["d1", "d2"]
+    assert max_diff(list(got.values()), extractor(x)) == 0.0
+
+
+def test_intermediates_of_subclassed_nested_and_shared_calls():
+    _, nested, _ = corpus.block_in_functional_in_subclass()
+    _, shared, _ = corpus.shared()
+    x = batch((None, 4))
+    nested(x), shared(x)
+    got = compose.intermediates(nested, x, paths=["enc/proj/dense", "enc/proj", "enc"])
+    proj = nested.enc.get_layer("proj")
+    np.testing.assert_allclose(got["enc/proj/dense"], proj.dense(x), atol=1e-6)
+    np.testing.assert_allclose(got["enc/proj"], x + proj.dense(x), atol=1e-6)
+    np.testing.assert_allclose(got["enc"], nested.enc(x), atol=1e-6)
+    calls = compose.intermediates(shared, x, paths=["d", "d#1"])
+    np.testing.assert_allclose(calls["d#1"], shared.d(shared.d(x)), atol=1e-6)
+    np.testing.assert_allclose(calls["d"], shared.d(x), atol=1e-6)
+
+
+def test_intermediates_of_an_eager_only_model():
+    model = dynamic.EagerOnly()
+    x = batch((None, 3))
+    got = compose.intermediates(model, x, paths="small")
+    np.testing.assert_allclose(got["small"], model.small(model.a(x) * 2.0), atol=1e-6)
+
+
+def test_unknown_path_lists_the_nearest_known_ones():
+    model = dynamic.EagerOnly()
+    with pytest.raises(compose.PathError, match=r"'smal'.*nearest known paths: 'small'") as info:
+        compose.intermediates(model, batch((None, 3)), paths="smal")
+    assert isinstance(info.value, KeyError) and info.value.known[0] == "small"
+    with pytest.raises(compose.PathError, match="'big' names a layer that is not called"):
+        compose.intermediates(model, batch((None, 3)), paths="big")
+
+
+def test_intermediates_leave_the_model_unchanged_even_training():
+    class BN(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.bn, self.out = layers.BatchNormalization(), layers.Dense(2)
+
+        def call(self, x, training=None):
+            return self.out(self.bn(x, training=training))
+
+    model = BN()
+    x = batch((None, 3)) + 5.0
+    model(x)
+    before = snapshot(model)
+    got = compose.intermediates(model, x, paths="bn", training=True)
+    same(before, snapshot(model))
+    np.testing.assert_allclose(got["bn"], (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-3), atol=1e-4)
+    assert "call" not in vars(model) and model.trainable
+
+
+def test_symbolic_intermediates_start_a_functional_extractor():
+    _, model, shape = corpus.tf_ops()
+    x = batch(shape)
+    model(x)
+    inputs = keras.Input((4,))
+    extractor = keras.Model(inputs, compose.intermediates(model, inputs, paths=["b", "c"]))
+    np.testing.assert_allclose(extractor(x)["b"], model.b(x), atol=1e-6)
+    np.testing.assert_allclose(extractor(x)["c"], model(x), atol=1e-6)
+
+
+# -- to_functional ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("build", [corpus.tf_ops, corpus.dict_io, corpus.shared, corpus.nested_functional],
+                         ids=lambda f: f.__name__)
+def test_to_functional_shares_layers_and_works_as_keras_own(build, tmp_path):
+    _, model, shape = build()
+    x = batch(shape)
+    expected = model(x)
+    functional = compose.to_functional(model, shape)
+    assert max_diff(functional(x), expected) <= 1e-6
+    own = {id(layer) for layer in model._flatten_layers()}
+    kept = [l for l in functional.layers if not isinstance(l, (keras.layers.InputLayer, TFOp))]
+    assert kept and all(id(l) in own for l in kept)
+    text = []
+    functional.summary(print_fn=lambda line, *_, **__: text.append(line))
+    assert all(layer.name in "\n".join(text) for layer in functional.layers)
+    assert keras.utils.model_to_dot(functional).get_nodes()
+    functional.save(tmp_path / "f.keras")
+    loaded = keras.saving.load_model(tmp_path / "f.keras")  # safe mode: no Lambda inside
+    assert max_diff(loaded(x), expected) <= 1e-6
+    twin = keras.models.clone_model(functional)
+    twin.set_weights(functional.get_weights())
+    assert max_diff(twin(x), expected) <= 1e-6
+    assert keras.Model.from_config(functional.get_config()).count_params() == functional.count_params()
+
+
+def test_tf_ops_become_plain_data_layers():
+    _, model, shape = corpus.tf_ops()
+    functional = compose.to_functional(model, shape)
+    ops = {l.get_config()["op"] for l in functional.layers if isinstance(l, TFOp)}
+    assert ops == {"Relu", "ConcatV2", "Reshape", "MatMul"}
+    concat = next(l for l in functional.layers if isinstance(l, TFOp) and l.op == "ConcatV2")
+    assert concat.get_config()["arguments"][1] == {"constant": -1, "dtype": "int32"}
+
+
+def test_loading_refuses_stateful_ops():
+    with pytest.raises(compose.UnsafeConfigError, match="'WriteFile' is stateful"):
+        TFOp.from_config({"op": "WriteFile", "arguments": [{"tensor": 0}, {"tensor": 1}]})
+    with pytest.raises(compose.UnsafeConfigError, match="not a TensorFlow operation"):
+        TFOp.from_config({"op": "os.system", "arguments": []})
+    with pytest.raises(compose.UnsafeConfigError, match="not plain data"):
+        TFOp.from_config({"op": "Relu", "arguments": [{"tensor": 0}], "attrs": {"T": {"class_name": "Lambda"}}})
+
+
+def test_incomplete_trace_names_the_first_unrecovered_spot():
+    with pytest.raises(compose.TraceError, match=r"block: ValueError: boom \(.*test_trace_dynamic.py:\d+\)") as info:
+        compose.to_functional(dynamic.WithBroken(), (None, 3))
+    assert isinstance(info.value.__cause__, compose.TraceError)
+    with pytest.raises(compose.TraceError, match="the trace stopped at"):
+        compose.to_functional(dynamic.EagerOnly(), batch((None, 3)))
+
+
+def test_data_dependent_cond_has_no_functional_form_and_leaves_no_trace():
+    model = dynamic.TensorIf()
+    model(batch((None, 3)))
+    before = snapshot(model)
+    with pytest.raises(compose.TraceError, match=r"'cond' \(tf op .*If\): data-dependent control flow"):
+        compose.to_functional(model, (None, 3))
+    same(before, snapshot(model))
+
+
+class Scaled(keras.Model):
+    """A weight used in the model's own call, outside any layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.dense = layers.Dense(2)
+        self.scale = self.add_weight(shape=(2,), initializer="ones")
+
+    def call(self, x):
+        return self.dense(x) * self.scale
+
+
+def test_variable_outside_layers_is_refused():
+    with pytest.raises(compose.TraceError, match="variable .*outside any layer"):
+        compose.to_functional(Scaled(), (None, 3))
+
+
+# -- clone -----------------------------------------------------------------------------------------
+
+
+def test_clone_converts_a_subclassed_model_without_config():
+    _, model, shape = corpus.tf_ops()
+    x = batch(shape)
+    expected = model(x)
+    before = snapshot(model)
+    fresh = compose.clone(model)
+    twin = compose.clone(model, copy_weights=True)
+    same(before, snapshot(model))
+    assert isinstance(twin, keras.Model) and twin.count_params() == model.count_params()
+    assert max_diff(twin(x), expected) <= 1e-6
+    assert max_diff(fresh(x), expected) > 1e-3
+    assert not {id(v) for v in twin.weights} & {id(v) for v in model.weights}
+
+
+def test_clone_says_why_it_cannot():
+    with pytest.raises(compose.CloneError, match="needs its input shapes: call it on data"):
+        compose.clone(corpus.tf_ops()[1])
+    model = Scaled()
+    model(batch((None, 3)))
+    with pytest.raises(compose.CloneError, match="from its config failed.*converting it .* failed.*outside any layer") as info:
+        compose.clone(model)
+    assert isinstance(info.value.__cause__, compose.TraceError)
