@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import types
+import weakref
 from typing import Any, Iterator
 
 import tensorflow as tf
 from keras.src import tree
 
 from ._inputs import as_tf_specs
+from ._locate import register_converted
 from ._recorder import Recorder, snake
 from ._result import Call
 
@@ -37,6 +39,11 @@ _CONTROL = {"If": ("then_branch", "else_branch"), "StatelessIf": ("then_branch",
             "While": ("body",), "StatelessWhile": ("body",)}
 
 
+#: AutoGraph's conversion of each user `call` function, made once per function and held weakly
+#: (a class that goes away takes it along; a `call` replaced on the class is converted anew).
+_CONVERTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 class GraphRecorder(Recorder):
     strategy = "graph"
 
@@ -44,7 +51,6 @@ class GraphRecorder(Recorder):
         super().__init__(*args)
         self.func_graphs: dict[str, Any] = {}
         self._op_nodes: dict[int, str] = {}
-        self._converted: dict[type, Any] = {}
 
     def run(self, model: Any, specs: tuple, kwargs: dict) -> Any:
         signature = as_tf_specs(specs)
@@ -87,9 +93,11 @@ class GraphRecorder(Recorder):
         cls = type(layer)
         if cls.__module__.split(".")[0] == "keras" or "call" in vars(layer):
             return None  # Keras's own containers need no conversion; a user's own shadow stays
-        if cls not in self._converted:
-            self._converted[cls] = tf.autograph.to_graph(cls.call)
-        return types.MethodType(self._converted[cls], layer)
+        converted = _CONVERTED.get(cls.call)
+        if converted is None:
+            converted = _CONVERTED[cls.call] = tf.autograph.to_graph(cls.call)
+            register_converted(converted)
+        return types.MethodType(converted, layer)
 
     def produce(self, node: str, tensor: Any) -> None:
         # A layer's outputs live in the graph it ran in: a branch or loop body is found here
