@@ -48,9 +48,9 @@ class Replay:
 
     def __init__(self, result: Trace, inputs: tuple) -> None:
         self.trace = result
+        # Keyed by id: the trace's `Call`s keep every recorded tensor (and its graph) alive.
         self.env: dict[int, Any] = {}
         self._ops: dict[int, list[Any]] = {}  # id of a tf.Operation -> its TFOp's outputs
-        self._keep: list[Any] = []  # the recorded tensors whose ids key `env`
         self._where: str | None = None  # the call being replayed, for messages
         self._tf_nodes = {
             id(call.operation): node
@@ -95,7 +95,6 @@ class Replay:
             )
         for o, f in zip(old, fresh):
             self.env[id(o)] = f
-            self._keep.append(o)
 
     def _map(self, structure: Any) -> Any:
         return tree.map_structure(self._value, structure)
@@ -155,7 +154,6 @@ class Replay:
         outputs = self._ops.get(id(op))
         if outputs is None:
             outputs = self._ops[id(op)] = self._tf_op(op, name)
-            self._keep.append(op)
         return outputs[tensor.value_index]
 
     def _tf_op(self, op: Any, name: str) -> list[Any]:
