@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import textwrap
 import math
 from typing import Any, Callable
 
@@ -66,7 +67,9 @@ def summary(
     console.print(rich.text.Text(f'Model: "{model.name}" ({type(model).__name__})'))
     console.print(table)
     for line in _footer(shown):
-        console.print(rich.text.Text(line), overflow="fold")
+        # Wrapped here rather than by rich: continuation lines are indented under their label.
+        for part in textwrap.wrap(line, width, initial_indent=" ", subsequent_indent="   "):
+            console.print(rich.text.Text(part), soft_wrap=True)
     text = buffer.getvalue()
     if print_fn is not None:
         print_fn(text)
@@ -150,14 +153,14 @@ def _footer(shown: Outline) -> list[str]:
     trainable = _count(result.model.trainable_weights)
     frozen = _count(result.model.non_trainable_weights)
     coverage = result.coverage
-    line = (f" Coverage: {coverage.layers_reached}/{coverage.layers_total} layers reached, "
+    line = (f"Coverage: {coverage.layers_reached}/{coverage.layers_total} layers reached, "
             f"{coverage.exact_edges} exact and {coverage.inferred_edges} inferred edges")
     if coverage.problems:
         line += f", {len(coverage.problems)} problem(s)"
     line += f" (traced by the {result.strategy} strategy)"
-    lines = [f" Total params: {trainable + frozen:,}", f" Trainable params: {trainable:,}",
-             f" Non-trainable params: {frozen:,}", line]
-    lines += [f" Problem: {problem}" for problem in coverage.problems]
+    lines = [f"Total params: {trainable + frozen:,}", f"Trainable params: {trainable:,}",
+             f"Non-trainable params: {frozen:,}", line]
+    lines += [f"Problem: {problem}" for problem in coverage.problems]
     return lines
 
 
