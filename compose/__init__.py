@@ -8,23 +8,23 @@ from ._errors import ComposeError as ComposeError
 from ._errors import GraphvizError as GraphvizError
 from ._errors import GraphvizNotFound as GraphvizNotFound
 from ._errors import HyperparameterError as HyperparameterError
+from ._errors import PathError as PathError
 from ._errors import SpecError as SpecError
 from ._errors import TraceError as TraceError
 from ._errors import UnsafeConfigError as UnsafeConfigError
 from ._plot import plot as plot
+from ._reuse import intermediates as intermediates
+from ._reuse import to_functional as to_functional
 from ._serialization import clone as clone
 from ._specs import Tensor as Tensor
 from ._specs import TensorSpec as TensorSpec
 from ._summary import summary as summary
+from ._trace import Coverage as Coverage
+from ._trace import Problem as Problem
+from ._trace import Trace as Trace
+from ._trace import trace as trace
 
 try:
     __version__ = version("keras-compose")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0+unknown"
-from ._trace import Coverage as Coverage
-from ._trace import Problem as Problem
-from ._trace import Trace as Trace
-from ._trace import trace as trace
-from ._errors import PathError as PathError
-from ._reuse import intermediates as intermediates
-from ._reuse import to_functional as to_functional
