@@ -2,6 +2,10 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from ._quiet import import_tensorflow
+
+import_tensorflow()  # first, so that TF_CPP_MIN_LOG_LEVEL=3 silences all of its start-up lines
+
 from ._block import Block as Block
 from ._errors import CloneError as CloneError
 from ._errors import ComposeError as ComposeError

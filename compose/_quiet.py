@@ -1,0 +1,37 @@
+"""Importing TensorFlow without its start-up chatter, when the user asked for that.
+
+``TF_CPP_MIN_LOG_LEVEL=3`` is TensorFlow's documented way to silence its C++ logging, but
+TensorFlow 2.21 writes some lines (oneDNN, CUDA, CPU features) before its logger reads the setting.
+When the variable asks for silence, those lines are dropped at the file-descriptor level for the
+duration of the import only; errors still raise as exceptions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from typing import Iterator
+
+
+@contextlib.contextmanager
+def _stderr_to_devnull() -> Iterator[None]:
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
+
+
+def import_tensorflow() -> None:
+    """Import TensorFlow, quietly when ``TF_CPP_MIN_LOG_LEVEL`` is 3 and it is not loaded yet."""
+    if "tensorflow" in sys.modules or os.environ.get("TF_CPP_MIN_LOG_LEVEL") != "3":
+        import tensorflow  # noqa: F401
+        return
+    with _stderr_to_devnull():
+        import tensorflow  # noqa: F401
