@@ -34,7 +34,13 @@ def clone(model: Any, copy_weights: bool = False) -> Any:
             (it has no weights yet).
 
     Example:
-        >>> twin = compose.clone(model, copy_weights=True)
+        >>> import keras, numpy as np
+        >>> inputs = keras.Input((4,))
+        >>> model = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+        >>> twin = clone(model, copy_weights=True)
+        >>> x = np.ones((1, 4), "float32")
+        >>> bool(np.allclose(twin(x), model(x))), twin is model
+        (True, False)
     """
     if not isinstance(model, keras.layers.Layer):
         raise CloneError(f"compose.clone takes a Keras layer or model, got {type(model).__name__}")

@@ -59,9 +59,17 @@ def _dtype(value: Any) -> str | None:
 class TensorSpec:
     """The declared type of one tensor: its shape (with named dims) and its dtype.
 
-    Args:
-        shape: dims, each an ``int``, ``None``, a ``str`` name, or one ``...``.
+    Construct it as ``TensorSpec(shape, dtype=None)``; a single dim may be given bare
+    (``TensorSpec(16)``).
+
+    Attributes:
+        shape: dims, each an ``int``, ``None``, a ``str`` name, or one ``...`` (stored as
+            ``"..."``).
         dtype: a Keras dtype name such as ``"float32"``, or ``None`` for any dtype.
+
+    Raises:
+        TypeError: a dim that is not an ``int``, a ``str``, ``None`` or ``...``.
+        ValueError: a negative size, more than one ``...``, or an unknown dtype.
 
     Example:
         >>> TensorSpec(("batch", 16), "float32")
