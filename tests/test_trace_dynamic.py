@@ -85,13 +85,16 @@ class EagerOnly(keras.Model):
         return self.small(h * 2.0)
 
 
-def test_eager_only_branch_recovers_the_path_taken_and_marks_inference():
+def test_eager_only_branch_recovers_the_path_taken_with_its_ops_exactly():
     result = trace(EagerOnly(), np.ones((2, 3), "float32"))
     assert [r.name for r in result.strategies] == ["symbolic", "graph", "eager"]
     assert result.strategies[-1].finished
     assert result.coverage.unreached == ("big",)
-    assert result.graph.edges["a", "small", 0]["exact"] is False
-    assert result.graph.edges["@input", "a", 0]["exact"] is True
+    # `h * 2.0` ran as a TF op: an exact node. `reduce_max` only fed Python (`.numpy()`): no node.
+    edges = {(u, v): exact for u, v, exact in result.graph.edges(data="exact")}
+    assert edges == {("@input", "a"): True, ("a", "multiply"): True, ("multiply", "small"): True,
+                     ("small", "@output"): True}
+    assert result.graph.nodes["multiply"]["kind"] == "op"
     problem = result.coverage.problems[0]
     assert problem.strategy == "graph" and "numpy" in problem.reason
     # Inside AutoGraph-converted code, the user's own line (the `.numpy()` branch) is named.

@@ -92,21 +92,36 @@ def as_tf_specs(specs: tuple) -> tuple:
     return tuple(_map(make, x) for x in specs)
 
 
-def as_arrays(specs: tuple) -> tuple:
-    """Concrete inputs for the eager strategy; unknown sizes become 2, values come from a fixed
-    seed so two traces run the same path."""
+def as_arrays(specs: tuple, unknown_size: int = 2) -> tuple:
+    """Concrete inputs for the eager strategy; unknown sizes become ``unknown_size``, values
+    come from a fixed seed so two traces run the same path."""
     rng = np.random.default_rng(0)
 
     def make(spec: Any) -> Any:
         if not isinstance(spec, (Spec, keras.KerasTensor)):
             return spec
-        shape = tuple(2 if d is None else d for d in spec.shape)
+        shape = tuple(unknown_size if d is None else d for d in spec.shape)
         dtype = spec.dtype
         if "int" in str(dtype):
             return tf.zeros(shape, dtype=dtype)
         return tf.constant(rng.standard_normal(shape), dtype=dtype)
 
     return tuple(_map(make, x) for x in specs)
+
+
+def has_unknown_dims(specs: tuple) -> bool:
+    """Whether `as_arrays` makes up a size: some input is known by a shape with an unknown dim."""
+    return any(
+        isinstance(x, (Spec, keras.KerasTensor)) and None in tuple(x.shape) for x in _leaves(specs)
+    )
+
+
+def _leaves(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in _leaves(v)]
+    if isinstance(value, (list, tuple)):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [value]
 
 
 def as_symbolic(specs: tuple) -> tuple:

@@ -28,8 +28,9 @@ class Call:
         args: the positional arguments, as passed (nested structures, non-tensor values kept).
         kwargs: the keyword arguments, as passed (``training=``, ``axis=``, ...).
         outputs: what the call returned.
-        operation: for op nodes, the Keras ``Operation`` (symbolic strategy) or the
-            ``tf.Operation`` (graph strategy) that ran; ``None`` for layer calls.
+        operation: for op nodes, the Keras ``Operation`` (symbolic strategy), the
+            ``tf.Operation`` (graph strategy) or the ``EagerOp`` (eager strategy: op type and
+            attributes; an eager op has no ``tf.Operation``) that ran; ``None`` for layer calls.
     """
 
     args: tuple

@@ -10,10 +10,10 @@ import keras
 from keras.src.models.functional import Functional
 
 from .._errors import TraceError
-from ._eager import EagerRecorder
+from ._eager import EagerRecorder, open_unknown_dims
 from ._graph import GraphRecorder
 from ._hierarchy import LayerTree, leaf_rule
-from ._inputs import as_symbolic, normalize
+from ._inputs import as_symbolic, has_unknown_dims, normalize
 from ._locate import user_location
 from ._recorder import Recorder
 from ._result import Coverage, Problem, StrategyRun, Trace
@@ -55,16 +55,15 @@ def trace(model: keras.layers.Layer, *inputs: Any, strict: bool = False, leaf: A
             _build(model, specs, call_kwargs)
             for kind in (SymbolicRecorder, GraphRecorder, EagerRecorder):
                 recorder = kind(tree)
-                error: Exception | None = None
                 if kind is EagerRecorder:
                     saved.save_variables()  # only running the model can change them
-                try:
-                    recorder.run(model, specs, call_kwargs)
-                except Exception as err:  # noqa: BLE001 - any failure of user code is a result
-                    error = err
-                finally:
-                    saved.restore_variables()
-                recorder.finish()
+                error = _record(recorder, model, specs, call_kwargs, saved)
+                if kind is EagerRecorder and has_unknown_dims(specs):
+                    # The eager run recorded the size it made up for unknown dims; a run on
+                    # another size tells which recorded dims follow it.
+                    again = EagerRecorder(tree, unknown_size=3)
+                    _record(again, model, specs, call_kwargs, saved)
+                    open_unknown_dims(recorder, again)
                 runs.append((recorder, error))
                 if error is None:
                     break
@@ -75,6 +74,19 @@ def trace(model: keras.layers.Layer, *inputs: Any, strict: bool = False, leaf: A
         cause = next(err for _, err in reversed(runs) if err is not None)
         raise TraceError(f"could not trace {model.name!r}: {result.coverage.problems[0]}", trace=result) from cause
     return result
+
+
+def _record(recorder: Recorder, model: Any, specs: tuple, kwargs: dict, saved: _ModelState) -> Exception | None:
+    """Run one strategy and resolve its edges; a failure of the user's code is returned."""
+    error: Exception | None = None
+    try:
+        recorder.run(model, specs, kwargs)
+    except Exception as err:  # noqa: BLE001 - any failure of user code is a result
+        error = err
+    finally:
+        saved.restore_variables()
+    recorder.finish()
+    return error
 
 
 def _build(model: Any, specs: tuple, kwargs: dict) -> None:
