@@ -31,27 +31,39 @@ class Block(keras.layers.Layer):
     """A Keras layer with declared hyperparameters and a typed call signature.
 
     Subclass it, annotate hyperparameters as class attributes with defaults, create sublayers in
-    ``setup()``, and annotate ``call`` with ``compose.Tensor[...]`` specs::
-
-        class Residual(compose.Block):
-            units: int = 8
-
-            def setup(self):
-                self.dense = keras.layers.Dense(self.units)
-
-            def call(self, x: compose.Tensor["batch", "units"]) -> compose.Tensor["batch", "units"]:
-                return x + self.dense(x)
-
-    The class gets a keyword ``__init__`` (hyperparameters, then Keras's own ``name``, ``dtype``,
-    ``trainable``), type validation, ``repr``, ``get_config``/``from_config``, a ``build`` that
-    creates every sublayer's weights, and registration with Keras's serialization (so
+    ``setup()``, and annotate ``call`` with ``compose.Tensor[...]`` specs. The class gets a
+    keyword ``__init__`` (hyperparameters, then Keras's own ``name``, ``dtype``, ``trainable``),
+    type validation, ``repr``, ``get_config``/``from_config``, a ``build`` that creates every
+    sublayer's weights, and registration with Keras's serialization (so
     ``keras.saving.load_model`` needs no ``custom_objects``). Calls are checked against the
     declared specs when built symbolically and on the first eager call; a compiled step pays
     nothing.
 
+    Args:
+        *args: hyperparameters, in declaration order (keywords are clearer).
+        **kwargs: hyperparameters by name, and Keras's layer keywords (``name``, ``dtype``,
+            ``trainable``, ...).
+
     Raises:
         HyperparameterError: a hyperparameter of the wrong type or value, or an unknown keyword.
-        SpecError: a tensor that does not match the declared call signature.
+        SpecError: a tensor that does not match the declared call signature (when called).
+
+    Example:
+        >>> import keras
+        >>> from compose import Block, Tensor
+        >>> class Residual(Block):
+        ...     units: int = 8
+        ...     def setup(self):
+        ...         self.dense = keras.layers.Dense(self.units)
+        ...     def call(self, x: Tensor["batch", "units"]) -> Tensor["batch", "units"]:
+        ...         return x + self.dense(x)
+        >>> block = Residual(units=4, name="residual")
+        >>> block
+        Residual(units=4, name='residual')
+        >>> block(keras.Input((4,))).shape
+        (None, 4)
+        >>> block.get_config()["units"]
+        4
     """
 
     _hyperparameter_class: ClassVar[type]
@@ -135,7 +147,8 @@ class Block(keras.layers.Layer):
                 layer.dtype_policy = self.dtype_policy
 
     def setup(self) -> None:
-        """Create sublayers here (runs once, at the end of ``__init__``, hyperparameters set)."""
+        """Create sublayers here: runs once, at the end of ``__init__``, with the hyperparameters
+        set (read them as ``self.<name>``). The default creates nothing."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._checked_eagerly and tf.executing_eagerly() and not is_symbolic(args, kwargs):
@@ -160,8 +173,20 @@ class Block(keras.layers.Layer):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Block:
-        """Rebuild a block from `get_config()`'s output. Hyperparameters are plain data and are
-        only validated, never deserialized; the dtype policy goes through Keras's own rules."""
+        """Rebuild a block from `get_config()`'s output.
+
+        Hyperparameters are plain data and are only validated, never deserialized; the dtype
+        policy goes through Keras's own rules.
+
+        Args:
+            config: a dict as returned by `get_config`.
+
+        Returns:
+            A new, unbuilt block of this class.
+
+        Raises:
+            HyperparameterError: the config holds a wrong or unknown hyperparameter.
+        """
         config = dict(config)
         if isinstance(config.get("dtype"), dict):
             config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])

@@ -81,7 +81,22 @@ def _import(module: str) -> Any:
 
 
 def load_target(target: str) -> keras.layers.Layer:
-    """The model named by ``MODULE:ATTR``; ATTR may be a zero-argument factory."""
+    """The model named by a command-line target.
+
+    Args:
+        target: ``MODULE:ATTR``; ``MODULE`` is an importable name or a path to a ``.py`` file,
+            ``ATTR`` a (dotted) attribute holding a model or a zero-argument function returning one.
+
+    Returns:
+        The Keras model or layer.
+
+    Raises:
+        CommandLineError: the target is malformed, cannot be imported, or is not a Keras layer.
+
+    Example:
+        >>> load_target("compose.demo:HybridClassifier").name
+        'hybrid_classifier'
+    """
     module, sep, attr = target.rpartition(":")
     if not sep or not module or not attr:
         raise CommandLineError(f"{target!r}: expected MODULE:ATTR, e.g. mypackage.models:build")
@@ -127,6 +142,20 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command, as ``python -m compose`` does.
+
+    Args:
+        argv: the arguments after ``python -m compose``; ``None`` reads ``sys.argv``.
+
+    Returns:
+        The exit status: 0 on success; 1 on an error (one line on stderr); 3 from ``check``
+        when the trace is not complete; 130 on Ctrl-C. Argument errors exit 2 through argparse.
+
+    Example:
+        >>> main(["check", "compose.demo:HybridClassifier", "--input", "8"])
+        hybrid_classifier...: 8/9 layers reached, ...
+        3
+    """
     args = _parser().parse_args(argv)
     try:
         return _run(args)

@@ -75,8 +75,21 @@ class HybridClassifier(keras.Model):
 
 
 def main(out_dir: str | os.PathLike = ".", print_fn=print) -> list[Path]:
-    """Build the demo model, print its summary, write ``demo.dot`` (and ``demo.svg`` when
-    Graphviz is installed) into ``out_dir``. Returns the paths written."""
+    """Build the demo model, print its summary, and plot it.
+
+    Args:
+        out_dir: where to write ``demo.dot``, and ``demo.svg`` when Graphviz is installed;
+            created if missing.
+        print_fn: called with the summary table and each line of the report.
+
+    Returns:
+        The paths written.
+
+    Example:
+        >>> paths = main("demo_out", print_fn=lambda *_: None)
+        >>> [path.name for path in paths]
+        ['demo.dot', 'demo.svg']
+    """
     model = HybridClassifier(name="hybrid")
     trace = compose.trace(model, (None, 8), inspect=True)
     compose.summary(trace, print_fn=print_fn)

@@ -17,6 +17,7 @@ from pathlib import Path
 import keras
 import pytest
 from sybil import Sybil
+from sybil.document import PythonDocStringDocument
 from sybil.parsers.markdown import CodeBlockParser, PythonCodeBlockParser, SkipParser
 from sybil.parsers.rest import DocTestParser
 
@@ -33,9 +34,21 @@ def _run_bash(example) -> None:
         raise AssertionError(f"exit {result.returncode}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
 
 
+class _Docstrings(PythonDocStringDocument):
+    """A module's docstrings, run in its namespace minus its ``from __future__ import
+    annotations``: examples run as a user types them, where ``Tensor[...]`` annotations on a
+    class defined in the example are evaluated there, not looked up in the module later."""
+
+    def import_document(self, example):
+        try:
+            super().import_document(example)
+        finally:
+            self.namespace.pop("annotations", None)
+
+
 MARKDOWN = Sybil(parsers=[PythonCodeBlockParser(doctest_optionflags=FLAGS),
                           CodeBlockParser("bash", _run_bash), SkipParser()])
-DOCSTRINGS = Sybil(parsers=[DocTestParser(optionflags=FLAGS)])
+DOCSTRINGS = Sybil(parsers=[DocTestParser(optionflags=FLAGS)], document_types={".py": _Docstrings})
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 MODULES = sorted((ROOT / "compose").rglob("*.py"))
