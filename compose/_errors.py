@@ -6,7 +6,13 @@ from typing import Any
 
 
 class ComposeError(Exception):
-    """Base class of every error compose raises on purpose."""
+    """Base class of every error compose raises on purpose.
+
+    Example:
+        >>> import keras, compose
+        >>> issubclass(compose.SpecError, compose.ComposeError)
+        True
+    """
 
 
 class SpecError(ComposeError, ValueError):
@@ -18,6 +24,17 @@ class SpecError(ComposeError, ValueError):
         expected: the declared `TensorSpec`.
         found: the `TensorSpec` of the tensor that came.
         source: name of the layer that produced the tensor, when known.
+
+    Example:
+        >>> class Proj(compose.Block):
+        ...     units: int = 4
+        ...     def call(self, x: compose.Tensor["batch", "units"]):
+        ...         return x
+        >>> try:
+        ...     Proj(name="proj")(keras.Input((3,), name="x"))
+        ... except compose.SpecError as err:
+        ...     print(err.argument, err.expected, err.found, err.source)
+        x (batch, units) (None, 3) float32 x
     """
 
     def __init__(
@@ -45,6 +62,15 @@ class HyperparameterError(ComposeError, TypeError):
         block: the block class's name.
         name: the hyperparameter's name (or the unknown keyword).
         value: the value that was given.
+
+    Example:
+        >>> class Proj(compose.Block):
+        ...     units: int = 4
+        >>> try:
+        ...     Proj(units="eight")
+        ... except compose.HyperparameterError as err:
+        ...     print(err)
+        Proj: hyperparameter 'units' expects int, got str 'eight'
     """
 
     def __init__(self, message: str, *, block: str, name: str, value: Any = None) -> None:
@@ -55,12 +81,30 @@ class HyperparameterError(ComposeError, TypeError):
 
 
 class UnsafeConfigError(ComposeError, ValueError):
-    """A config asked for something compose refuses to load: an unregistered class, a module
-    outside the allowlist, or code (a Lambda) while safe mode is on."""
+    """A config holds a serialized object (``class_name``/``module``) where compose expects plain
+    data, such as a Block hyperparameter. Nothing it names is imported or run.
+
+    Example:
+        >>> class Proj(compose.Block):
+        ...     units: int = 4
+        >>> try:
+        ...     Proj.from_config({"units": {"module": "os", "class_name": "system"}})
+        ... except compose.UnsafeConfigError as err:
+        ...     print(str(err).split(".")[0])
+        Proj: hyperparameter 'units' holds a serialized object (class_name='system', module='os')
+    """
 
 
 class CloneError(ComposeError, TypeError):
-    """`compose.clone` cannot rebuild this object; the message says why."""
+    """`compose.clone` cannot rebuild this object; the message says why.
+
+    Example:
+        >>> try:
+        ...     compose.clone(keras.layers.Dense(2), copy_weights=True)
+        ... except compose.CloneError as err:
+        ...     print(str(err).split(":")[0])
+        cannot copy the weights of 'dense'
+    """
 
 
 class TraceError(ComposeError, RuntimeError):
@@ -68,6 +112,8 @@ class TraceError(ComposeError, RuntimeError):
 
     Attributes:
         trace: the partial `Trace`, with everything recorded before the failure.
+
+    The exception that stopped the trace is the ``__cause__``.
     """
 
     def __init__(self, message: str, *, trace: Any = None) -> None:
@@ -76,7 +122,8 @@ class TraceError(ComposeError, RuntimeError):
 
 
 class GraphvizNotFound(ComposeError, FileNotFoundError):
-    """Graphviz's ``dot`` program is needed to render this format and is not installed."""
+    """Graphviz's ``dot`` program is needed to render this format and is not installed.
+    ``.dot`` output never needs it; the message says how to install it."""
 
 
 class GraphvizError(ComposeError, RuntimeError):
