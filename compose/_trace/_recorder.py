@@ -13,6 +13,7 @@ recorded nodes that produced it (Keras history, a TensorFlow graph walk, or eage
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 import threading
 from typing import Any, Iterator
@@ -184,6 +185,9 @@ class Recorder:
                     if node is not None:
                         self.graph.add_edge(source, node, exact=exact, spec=spec)
         self.stack, self._resolving, self.pending = [], None, []
+        keys = [self.order[node] for node in self.graph]
+        if all(a < b for a, b in zip(keys, keys[1:])):
+            return  # no op was found out of call order: the graph is in order already
         ordered = nx.MultiDiGraph()
         ordered.graph.update(self.graph.graph)
         for node in sorted(self.graph, key=self.order.__getitem__):
@@ -248,7 +252,6 @@ class Recorder:
             layer=layer,
             class_name=type(layer).__name__,
             input_specs=[spec_of(t) for t in inputs],
-            params=int(sum(_size(w.shape) for w in layer.weights)) if self.tree.leaf(layer) else 0,
         )
 
     def _leaf_call(self, layer: Layer, node: str, path: str, inputs: list, args: tuple, kwargs: dict) -> Any:
@@ -262,8 +265,8 @@ class Recorder:
             raise
         finally:
             self._in_leaf -= 1
-        # A leaf built during this call gained its weights only now.
-        self.graph.nodes[node]["params"] = int(sum(_size(w.shape) for w in layer.weights))
+            # Counted after the call: a leaf built during it gained its weights only then.
+            self.graph.nodes[node]["params"] = sum(math.prod(w.shape) for w in layer.weights)
         outputs = _fresh_passthrough(outputs, inputs)
         flat = tensors(outputs)
         self.graph.nodes[node]["output_specs"] = [spec_of(t) for t in flat]
@@ -281,7 +284,7 @@ class Recorder:
         # outputs to the container: resolve both at the border, each in its own scope.
         self.connect(None, inputs)
         attributes = self._layer_attributes(layer, path, inputs)
-        attributes.update(scope=self.scope, parent=self.scope_path(), strategy=self.strategy)
+        attributes.update(scope=self.scope, parent=self.scope_path(), strategy=self.strategy, params=0)
         self.graph.graph["containers"][node] = attributes
         self.stack.append(node)
         try:
@@ -342,13 +345,6 @@ def _named_leaves(structure: Any, prefix: str) -> list[tuple[str, Any]]:
         elif isinstance(value, (list, tuple, dict)):
             named.extend(_named_leaves(value, f"{prefix}.{key}") if value else [])
     return named
-
-
-def _size(shape: Any) -> int:
-    size = 1
-    for dim in shape:
-        size *= int(dim)
-    return size
 
 
 @tf.autograph.experimental.do_not_convert
