@@ -19,6 +19,7 @@ import tensorflow as tf
 from keras.src import tree
 from keras.src.models.functional import Functional
 
+from ._block import Block
 from ._errors import PathError, TraceError
 from ._replay import Replay, Unreplayable
 from ._trace._hierarchy import LayerTree, leaf_rule
@@ -28,8 +29,9 @@ from ._trace._recorder import Recorder
 from ._trace._result import Trace
 from ._trace._tracing import _LOCK, _build, _ModelState, trace
 
-#: Containers `to_functional` keeps whole by default: Keras's own graph models.
-_GRAPH_MODELS = (keras.Sequential, Functional)
+#: Containers `to_functional` keeps whole by default: Keras's own graph models, and Blocks, which
+#: save by their config and keep checking their call signature inside the Functional model.
+_KEPT_WHOLE = (keras.Sequential, Functional, Block)
 #: How many known paths an unknown-path error suggests.
 _SUGGESTIONS = 5
 
@@ -85,9 +87,10 @@ def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **c
     """A Functional model computing what ``model`` computes, built from the same layer objects.
 
     The model is traced (`compose.trace`) and its recorded calls replayed on new
-    ``keras.Input`` tensors. Subclassed containers (layers and models, Blocks) are opened: the
-    result holds their leaf layers directly, under their Keras names. Nested Functional and
-    Sequential models stay whole, one layer each, as Keras nests them. To cut the result at an
+    ``keras.Input`` tensors. Subclassed containers (layers and models) are opened: the result
+    holds their leaf layers directly, under their Keras names. Blocks and nested Functional and
+    Sequential models stay whole, one layer each, as Keras nests them: a Block saves by its
+    config and keeps checking its call signature, and names its sublayers as it likes. To cut the result at an
     inner layer, take the tensor with ``compose.intermediates(f, f.input, paths=name)``: a
     shared layer's ``.output`` is its *first* call (Keras's rule), which for a layer of a
     subclassed model is the call Keras made to build it, not the one in ``f``. Ops between
@@ -101,7 +104,7 @@ def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **c
         *inputs: as for `compose.trace`; optional when the model knows its inputs. The batch
             size stays open (``None``) whatever the inputs.
         leaf: layers to keep whole (classes or a predicate), as for `compose.trace`; given, it
-            replaces the default (Functional and Sequential models kept whole).
+            replaces the default (Blocks, Functional and Sequential models kept whole).
         **call_kwargs: passed to the model's ``call`` during the trace.
 
     Returns:
@@ -115,7 +118,7 @@ def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **c
             any layer, a stateful TensorFlow op, two leaf layers sharing one name). ``.trace``
             holds the trace.
     """
-    leaf = _GRAPH_MODELS if leaf is None else leaf
+    leaf = _KEPT_WHOLE if leaf is None else leaf
     result, replay, new_inputs = _replayed(model, inputs, leaf, call_kwargs, "convert")
     try:
         outputs = replay.run()

@@ -214,3 +214,46 @@ def test_clone_says_why_it_cannot():
     with pytest.raises(compose.CloneError, match="from its config failed.*converting it .* failed.*outside any layer") as info:
         compose.clone(model)
     assert isinstance(info.value.__cause__, compose.TraceError)
+
+
+class Gate(compose.Block):
+    """Names its sublayers itself, so two Gates hold layers of the same names."""
+
+    units: int = 4
+
+    def setup(self):
+        self.proj = layers.Dense(self.units, name="proj")
+        self.gate = layers.Dense(self.units, activation="sigmoid", name="gate")
+
+    def call(self, x: compose.Tensor["batch", "units"]) -> compose.Tensor["batch", "units"]:
+        return self.proj(x) * self.gate(x)
+
+
+class TwoGates(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.blocks = [Gate(name=f"gate_{i}") for i in range(2)]
+
+    def call(self, x):
+        for block in self.blocks:
+            x = x + block(x)
+        return x
+
+
+def test_blocks_stay_whole_in_to_functional(tmp_path):
+    model = TwoGates()
+    x = np.random.default_rng(0).standard_normal((3, 4)).astype("float32")
+    functional = compose.to_functional(model, (None, 4))
+    # The very block objects, one layer each; their sublayers are not flattened into the model.
+    assert [layer for layer in functional.layers if isinstance(layer, Gate)] == model.blocks
+    assert not any(layer.name in ("proj", "gate") for layer in functional.layers)
+    np.testing.assert_allclose(functional.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+    functional.save(tmp_path / "gates.keras")
+    loaded = keras.saving.load_model(tmp_path / "gates.keras")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+    # The blocks keep checking what they are given inside the Functional model.
+    with pytest.raises(compose.SpecError, match="gate_0: argument 'x' expects"):
+        loaded.get_layer("gate_0")(keras.Input((5,)))
+    # Opening them is still possible, and then their equal sublayer names clash, as Keras rules.
+    with pytest.raises(compose.TraceError, match="proj"):
+        compose.to_functional(TwoGates(), (None, 4), leaf=())
