@@ -199,6 +199,17 @@ class Trace:
 
         Raises:
             ValueError: ``depth`` is less than 1.
+
+        Example:
+            >>> import keras, compose
+            >>> inner = keras.Sequential([keras.layers.Dense(4), keras.layers.Dense(4)], name="inner")
+            >>> inputs = keras.Input((3,))
+            >>> model = keras.Model(inputs, keras.layers.Dense(1, name="head")(inner(inputs)))
+            >>> result = compose.trace(model)
+            >>> [n for n, kind in result.graph.nodes(data="kind") if kind == "layer"]
+            ['inner/dense', 'inner/dense_1', 'head']
+            >>> list(result.view(1).nodes())
+            ['@input', 'inner', 'head', '@output']
         """
         if depth is None:
             return self.graph.copy()
