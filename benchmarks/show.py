@@ -12,9 +12,9 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import tempfile  # noqa: E402
-import time  # noqa: E402
 
 import keras  # noqa: E402
+from _timing import best  # noqa: E402
 import numpy as np  # noqa: E402
 
 import compose  # noqa: E402
@@ -42,15 +42,6 @@ def functional_twin(n_layers):
     return keras.Model(x, h)
 
 
-def best(fn, repeat=5):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def quiet(*args, **kwargs):
     """A print_fn that drops the text: we time making the table, not the terminal."""
 
@@ -61,12 +52,12 @@ twin = functional_twin(N_LAYERS)
 traced = trace(model, (None, 8))
 dot_path = os.path.join(tempfile.mkdtemp(), "model.dot")
 
-t_keras_summary = best(lambda: twin.summary(print_fn=quiet))
-t_summary = best(lambda: compose.summary(model, (None, 8), print_fn=None))
-t_summary_trace = best(lambda: compose.summary(traced, print_fn=None))
-t_keras_dot = best(lambda: keras.utils.model_to_dot(twin, show_shapes=True))
-t_plot = best(lambda: compose.plot(model, (None, 8), to_file=dot_path))
-t_plot_trace = best(lambda: compose.plot(traced, to_file=dot_path))
+t_keras_summary = best(repeat=5, fn=lambda: twin.summary(print_fn=quiet))
+t_summary = best(repeat=5, fn=lambda: compose.summary(model, (None, 8), print_fn=None))
+t_summary_trace = best(repeat=5, fn=lambda: compose.summary(traced, print_fn=None))
+t_keras_dot = best(repeat=5, fn=lambda: keras.utils.model_to_dot(twin, show_shapes=True))
+t_plot = best(repeat=5, fn=lambda: compose.plot(model, (None, 8), to_file=dot_path))
+t_plot_trace = best(repeat=5, fn=lambda: compose.plot(traced, to_file=dot_path))
 
 print(f"{N_LAYERS}-layer residual net ({len(traced.graph)} nodes in the trace)")
 print(f"summary: compose {t_summary:.3f}s vs Keras (Functional twin) {t_keras_summary:.3f}s, "

@@ -8,9 +8,9 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import math  # noqa: E402
-import time  # noqa: E402
 
 import keras  # noqa: E402
+from _timing import best  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
@@ -29,15 +29,6 @@ class ResNet(keras.Model):
             h = dense(x)
             x = x + (tf.nn.relu(h) if self.tf_ops else h)
         return x
-
-
-def best(fn, repeat=3):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def best_pair(first, second, repeat=9):
