@@ -13,6 +13,7 @@ import pathlib
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
 import corpus  # noqa: E402
@@ -60,6 +61,28 @@ class Hybrid(keras.Model):
         for block in self.blocks:
             h = block(h)
         return self.head(keras.ops.relu(h))
+
+
+class _KeepsDoubled(layers.Layer):
+    """Leaves a tensor computed from its output on itself: no recorded call returns it, so
+    only an inferred edge can reach it (TF ops between layers are recorded exactly)."""
+
+    def call(self, x):
+        y = keras.ops.relu(x)
+        self.doubled = y * 2.0
+        return y
+
+
+class InferredOnly(keras.Model):
+    """Eager-only (a Python `float` of a value), with one edge that can only be inferred: a -> b."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = _KeepsDoubled(), layers.Dense(2)
+
+    def call(self, x):
+        h = self.a(x)
+        return self.b(self.a.doubled * float(np.asarray(h).max() > 1e9))
 
 
 def hybrid():

@@ -148,25 +148,7 @@ def test_clusters_depth_and_styles():
 
 
 def test_inferred_edges_are_dashed_and_problems_marked_where_they_happened():
-    class Keeps(layers.Layer):
-        """Leaves a tensor computed from its output on itself: no recorded call returns it, so
-        only an inferred edge can reach it (TF ops between layers are recorded exactly)."""
-
-        def call(self, x):
-            y = keras.ops.relu(x)
-            self.doubled = y * 2.0
-            return y
-
-    class EagerOnly(keras.Model):
-        def __init__(self):
-            super().__init__()
-            self.a, self.b = Keeps(), layers.Dense(2)
-
-        def call(self, x):
-            h = self.a(x)
-            return self.b(self.a.doubled * float(np.asarray(h).max() > 1e9))
-
-    text = dot_text(EagerOnly(), np.ones((2, 3), "float32"))
+    text = dot_text(show_models.InferredOnly(), np.ones((2, 3), "float32"))
     assert re.search(r"^\s*n1 -> n2 \[style=dashed\];$", text, flags=re.M)
 
     class Broken(layers.Layer):

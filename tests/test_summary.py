@@ -120,25 +120,7 @@ def test_connections_name_paths_calls_and_inferred_edges():
     text = compose.summary(model, shape, print_fn=None)
     assert "│ d#1 (Dense)" in text and "│ d                " in text
 
-    class Keeps(layers.Layer):
-        """Leaves a tensor computed from its output on itself: no recorded call returns it, so
-        only an inferred edge can reach it (TF ops between layers are recorded exactly)."""
-
-        def call(self, x):
-            y = keras.ops.relu(x)
-            self.doubled = y * 2.0
-            return y
-
-    class EagerOnly(keras.Model):
-        def __init__(self):
-            super().__init__()
-            self.a, self.b = Keeps(), layers.Dense(2)
-
-        def call(self, x):
-            h = self.a(x)
-            return self.b(self.a.doubled * float(np.asarray(h).max() > 1e9))
-
-    text = compose.summary(EagerOnly(), np.ones((2, 3), "float32"), print_fn=None)
+    text = compose.summary(show_models.InferredOnly(), np.ones((2, 3), "float32"), print_fn=None)
     assert "a (inferred)" in text
 
 
