@@ -57,6 +57,17 @@ def plot(
         ValueError: unknown extension or ``rankdir``.
         compose.GraphvizNotFound: a rendered format was asked and ``dot`` is not installed.
         compose.GraphvizError: ``dot`` failed; the error carries its stderr.
+
+    Example:
+        >>> import keras, compose
+        >>> inputs = keras.Input((3,))
+        >>> model = keras.Model(inputs, keras.layers.Dense(2, name="head")(inputs))
+        >>> dot = compose.plot(model, to_file="model.dot")
+        >>> [n.get_tooltip() for n in dot.get_nodes() if n.get_tooltip()]
+        ['"@input (Input)"', '"head (Dense)"', '"@output (Output)"']
+        >>> from pathlib import Path
+        >>> Path("model.dot").read_text().startswith("digraph")
+        True
     """
     if rankdir not in ("TB", "LR", "BT", "RL"):
         raise ValueError(f"rankdir must be one of 'TB', 'LR', 'BT', 'RL', got {rankdir!r}")

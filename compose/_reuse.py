@@ -65,6 +65,23 @@ def intermediates(model: keras.layers.Layer, *inputs: Any, paths: str | Sequence
     The model is left as it was: weights (even batch statistics updated with ``training=True``),
     training flags and methods. On symbolic inputs its layers are called on new KerasTensors,
     as any Functional construction calls them.
+
+    Example:
+        >>> import keras, numpy as np, compose
+        >>> class Net(keras.Model):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.body, self.head = keras.layers.Dense(4), keras.layers.Dense(2)
+        ...     def call(self, x):
+        ...         return self.head(keras.ops.relu(self.body(x)))
+        >>> model, x = Net(), np.ones((5, 3), "float32")
+        >>> values = compose.intermediates(model, x, paths=["body", "head"])
+        >>> {path: tuple(value.shape) for path, value in values.items()}
+        {'body': (5, 4), 'head': (5, 2)}
+        >>> inputs = keras.Input((3,))
+        >>> extractor = keras.Model(inputs, compose.intermediates(model, inputs, paths="body")["body"])
+        >>> bool(np.allclose(extractor(x), values["body"]))
+        True
     """
     wanted = [paths] if isinstance(paths, str) else list(paths)
     if not _is_concrete(inputs):
@@ -117,6 +134,24 @@ def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **c
             has no Functional form (data-dependent ``cond``/``while``, a variable used outside
             any layer, a stateful TensorFlow op, two leaf layers sharing one name). ``.trace``
             holds the trace.
+
+    Example:
+        >>> import keras, numpy as np, tensorflow as tf, compose
+        >>> class Net(keras.Model):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.body, self.head = keras.layers.Dense(4), keras.layers.Dense(2)
+        ...     def call(self, x):
+        ...         return self.head(tf.nn.relu(self.body(x)))  # a TensorFlow op between layers
+        >>> model = Net()
+        >>> functional = compose.to_functional(model, (None, 3))
+        >>> [type(layer).__name__ for layer in functional.layers]
+        ['InputLayer', 'Dense', 'TFOp', 'Dense']
+        >>> functional.get_layer(model.body.name) is model.body
+        True
+        >>> x = np.ones((2, 3), "float32")
+        >>> bool(np.allclose(functional(x), model(x)))
+        True
     """
     leaf = _KEPT_WHOLE if leaf is None else leaf
     result, replay, new_inputs = _replayed(model, inputs, leaf, call_kwargs, "convert")

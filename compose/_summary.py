@@ -47,6 +47,21 @@ def summary(
         The table and its footer as text: one row per layer call, op and input/output, nested
         rows indented under their container; unreached layers with their params and "not
         reached"; totals equal to Keras's; one coverage line and one line per problem.
+
+    Raises:
+        TypeError: inputs were given with a `Trace` (it already holds its inputs).
+
+    Example:
+        >>> import keras, compose
+        >>> class Net(keras.Model):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.d1, self.d2 = keras.layers.Dense(4), keras.layers.Dense(2)
+        ...     def call(self, x):
+        ...         return self.d2(self.d1(x))
+        >>> text = compose.summary(Net(), (None, 3), print_fn=None, line_length=72)
+        >>> print(next(line for line in text.splitlines() if "Coverage" in line))
+         Coverage: 2/2 layers reached, 3 exact and 0 inferred edges (traced by
     """
     result = as_trace(model_or_trace, inputs, call_kwargs)
     shown = outline(result, depth)

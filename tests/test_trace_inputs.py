@@ -112,3 +112,20 @@ def test_trace_shows_itself_in_notebooks():
         assert "<svg" in bundle["image/svg+xml"]
     else:
         assert set(bundle) == {"text/plain"}
+
+
+def test_model_without_source_code_still_traces_through_tf_ops():
+    # A class typed at a REPL has no source for AutoGraph to read; its call then runs as written.
+    namespace = {"keras": keras, "tf": tf}
+    exec(  # noqa: S102 - the point of the test: code with no source file behind it
+        "class NoSource(keras.Model):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.a, self.b = keras.layers.Dense(4, name='a'), keras.layers.Dense(2, name='b')\n"
+        "    def call(self, x):\n"
+        "        return self.b(tf.nn.relu(self.a(x)))\n",
+        namespace,
+    )
+    result = trace(namespace["NoSource"](), (None, 3))
+    assert result.strategy == "graph" and result.coverage.complete
+    assert set(result.graph.edges()) == {("@input", "a"), ("a", "relu"), ("relu", "b"), ("b", "@output")}

@@ -93,11 +93,18 @@ class GraphRecorder(Recorder):
         cls = type(layer)
         if cls.__module__.split(".")[0] == "keras" or "call" in vars(layer):
             return None  # Keras's own containers need no conversion; a user's own shadow stays
-        converted = _CONVERTED.get(cls.call)
-        if converted is None:
-            converted = _CONVERTED[cls.call] = tf.autograph.to_graph(cls.call)
-            register_converted(converted)
-        return types.MethodType(converted, layer)
+        if cls.call not in _CONVERTED:
+            try:
+                converted = tf.autograph.to_graph(cls.call)
+                register_converted(converted)
+            except Exception:  # noqa: BLE001 - AutoGraph reads the source; see below
+                # No source to read (a class typed at a REPL or in a doctest): the call runs as
+                # written. It still traces; only Python `if`/`while` on tensors would then fail,
+                # and that failure is reported like any other.
+                converted = None
+            _CONVERTED[cls.call] = converted
+        converted = _CONVERTED[cls.call]
+        return types.MethodType(converted, layer) if converted is not None else None
 
     def produce(self, node: str, tensor: Any) -> None:
         # A layer's outputs live in the graph it ran in: a branch or loop body is found here
