@@ -164,6 +164,25 @@ def tf_ops():
     return functional, TFOps(), (None, 4)
 
 
+def keras_ops():
+    # keras.ops accept KerasTensors, so the subclassed twin traces symbolically: no TF graph needed.
+    x = keras.Input((6,))
+    a, b = layers.Dense(6, name="a"), layers.Dense(3, name="b")
+    gated = keras.ops.multiply(a(x), keras.ops.sigmoid(x))
+    functional = keras.Model(x, b(keras.ops.concatenate([gated, keras.ops.abs(x)], axis=-1)))
+
+    class KerasOps(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = layers.Dense(6), layers.Dense(3)
+
+        def call(self, x):
+            gated = keras.ops.multiply(self.a(x), keras.ops.sigmoid(x))
+            return self.b(keras.ops.concatenate([gated, keras.ops.abs(x)], axis=-1))
+
+    return functional, KerasOps(), (None, 6)
+
+
 def loop_static_if():
     x = keras.Input((4,))
     names = ["blocks.0", "blocks.1", "blocks.2"]
@@ -241,7 +260,7 @@ def lstm():
 
 
 TWINS = [mlp, residual, multi_io, dict_io, shared, nested_sequential, nested_functional, tf_ops,
-         loop_static_if, attention, convnet, lstm]
+         keras_ops, loop_static_if, attention, convnet, lstm]
 
 
 def block_in_functional_in_subclass():

@@ -60,3 +60,13 @@ def test_tf_ops_become_named_op_nodes_through_the_graph_strategy():
     assert [(r.name, r.finished) for r in result.strategies] == [("symbolic", False), ("graph", True)]
     ops = [d["class_name"] for _, d in result.graph.nodes(data=True) if d["kind"] == "op"]
     assert ops == ["relu", "concat", "reshape", "matmul"]
+
+
+def test_keras_ops_are_recorded_by_the_symbolic_strategy():
+    _, model, shape = corpus.keras_ops()
+    result = trace(model, shape)
+    assert [(r.name, r.finished) for r in result.strategies] == [("symbolic", True)]
+    ops = [d["class_name"] for _, d in result.graph.nodes(data=True) if d["kind"] == "op"]
+    assert ops == ["sigmoid", "multiply", "absolute", "concatenate"]
+    assert {("@input", "sigmoid"), ("a", "multiply"), ("sigmoid", "multiply"), ("@input", "absolute"),
+            ("multiply", "concatenate"), ("absolute", "concatenate"), ("concatenate", "b")} <= set(result.graph.edges())
