@@ -63,8 +63,8 @@ def plot(
         >>> inputs = keras.Input((3,))
         >>> model = keras.Model(inputs, keras.layers.Dense(2, name="head")(inputs))
         >>> dot = compose.plot(model, to_file="model.dot")
-        >>> [n.get_tooltip() for n in dot.get_nodes() if n.get_tooltip()]
-        ['"@input (Input)"', '"head (Dense)"', '"@output (Output)"']
+        >>> tuple(n.get_tooltip().strip('"') for n in dot.get_nodes() if n.get_tooltip())
+        ('@input (Input)', 'head (Dense)', '@output (Output)')
         >>> from pathlib import Path
         >>> Path("model.dot").read_text().startswith("digraph")
         True

@@ -145,8 +145,8 @@ def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **c
         ...         return self.head(tf.nn.relu(self.body(x)))  # a TensorFlow op between layers
         >>> model = Net()
         >>> functional = compose.to_functional(model, (None, 3))
-        >>> [type(layer).__name__ for layer in functional.layers]
-        ['InputLayer', 'Dense', 'TFOp', 'Dense']
+        >>> tuple(type(layer).__name__ for layer in functional.layers)
+        ('InputLayer', 'Dense', 'TFOp', 'Dense')
         >>> functional.get_layer(model.body.name) is model.body
         True
         >>> x = np.ones((2, 3), "float32")

@@ -206,10 +206,10 @@ class Trace:
             >>> inputs = keras.Input((3,))
             >>> model = keras.Model(inputs, keras.layers.Dense(1, name="head")(inner(inputs)))
             >>> result = compose.trace(model)
-            >>> [n for n, kind in result.graph.nodes(data="kind") if kind == "layer"]
-            ['inner/dense', 'inner/dense_1', 'head']
-            >>> list(result.view(1).nodes())
-            ['@input', 'inner', 'head', '@output']
+            >>> tuple(n for n, kind in result.graph.nodes(data="kind") if kind == "layer")
+            ('inner/dense', 'inner/dense_1', 'head')
+            >>> tuple(result.view(1).nodes())
+            ('@input', 'inner', 'head', '@output')
         """
         if depth is None:
             return self.graph.copy()
