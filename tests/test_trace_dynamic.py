@@ -162,3 +162,27 @@ def test_layer_returning_its_input_gets_its_own_edges(inputs):
     assert {("d", "drop"), ("d", "side"), ("drop", "relu")} <= edges
     assert ("drop", "drop") not in edges and ("drop", "side") not in edges
     assert all(data["exact"] for _, _, data in result.graph.edges(data=True))
+
+
+class DataDepth(keras.Model):
+    """Recursion whose depth is read from the data: only an eager run can follow it."""
+
+    def __init__(self):
+        super().__init__()
+        self.step, self.out = layers.Dense(3, name="step"), layers.Dense(1, name="out")
+
+    def call(self, x, depth=None):
+        if depth is None:
+            depth = int(np.asarray(x).shape[0])  # data decides: 2 rows, two more steps
+        if depth == 0:
+            return self.out(x)
+        return self.call(self.step(x), depth=depth - 1)
+
+
+def test_recursion_that_depends_on_data_is_recorded_as_it_ran():
+    result = trace(DataDepth(), np.ones((2, 3), "float32"))
+    assert result.strategy == "eager" and result.coverage.layers_reached == 2
+    assert set(result.graph.edges()) == {("@input", "step"), ("step", "step#1"), ("step#1", "out"), ("out", "@output")}
+    assert all(exact for _, _, exact in result.graph.edges(data="exact"))
+    problem = result.coverage.problems[0]
+    assert problem.location == f"{__file__}:{DataDepth.call.__code__.co_firstlineno + 2}"
