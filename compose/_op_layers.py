@@ -17,14 +17,27 @@ from typing import Any
 import keras
 import numpy as np
 import tensorflow as tf
+from tensorflow.core.framework import types_pb2
 from tensorflow.python.framework import op_def_registry
 
 from ._errors import UnsafeConfigError
 
 
+#: Types of values that are not numbers: strings (file names, URLs), resources, variants.
+_NON_NUMERIC = frozenset({types_pb2.DT_STRING, types_pb2.DT_RESOURCE, types_pb2.DT_VARIANT})
+#: String attributes that only choose a layout or a formula, never name anything outside.
+_LAYOUT_ATTRS = frozenset({"data_format", "padding", "equation", "method", "mode"})
+
+
 def check_op_type(op_type: str) -> None:
-    """Refuse an op type that is unknown, or stateful (its result is not a function of its
-    inputs, or it has side effects)."""
+    """Refuse an op type that is not a pure numeric function of its inputs.
+
+    TensorFlow's "stateless" is not enough: ``ReadFile`` and ``MatchingFiles`` read the disk,
+    ``ImmutableConst`` maps a file into memory, ``DebugIdentity`` sends tensors to a URL, and all
+    are marked stateless. So an op is accepted only when it is stateless, takes and gives no
+    strings, resources or variants, has no string attribute but layout choices, and no function
+    attribute (which would run a graph the config cannot show).
+    """
     op_def = op_def_registry.get(op_type) if isinstance(op_type, str) else None
     if op_def is None or not hasattr(tf.raw_ops, op_type):
         raise UnsafeConfigError(f"TFOp: {op_type!r} is not a TensorFlow operation")
@@ -32,6 +45,17 @@ def check_op_type(op_type: str) -> None:
         raise UnsafeConfigError(
             f"TFOp: {op_type!r} is stateful (side effects or randomness); only pure operations "
             "are rebuilt from a config"
+        )
+    args = [*op_def.input_arg, *op_def.output_arg]
+    touches_outside = any(arg.type in _NON_NUMERIC for arg in args) or any(
+        attr.type in ("func", "list(func)")
+        or (attr.type in ("string", "list(string)") and attr.name not in _LAYOUT_ATTRS)
+        for attr in op_def.attr
+    )
+    if touches_outside:
+        raise UnsafeConfigError(
+            f"TFOp: {op_type!r} works on strings, files, resources or functions; only pure "
+            "numeric operations are rebuilt from a config"
         )
 
 

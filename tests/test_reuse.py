@@ -151,6 +151,10 @@ def test_loading_refuses_stateful_ops():
         TFOp.from_config({"op": "WriteFile", "arguments": [{"tensor": 0}, {"tensor": 1}]})
     with pytest.raises(compose.UnsafeConfigError, match="not a TensorFlow operation"):
         TFOp.from_config({"op": "os.system", "arguments": []})
+    # Stateless to TensorFlow, yet they read files or send tensors away: refused all the same.
+    for op in ("ReadFile", "MatchingFiles", "ImmutableConst", "DebugIdentity", "DecodeCSV"):
+        with pytest.raises(compose.UnsafeConfigError, match=f"'{op}' works on strings, files"):
+            TFOp.from_config({"op": op, "arguments": [{"tensor": 0}]})
     with pytest.raises(compose.UnsafeConfigError, match="not plain data"):
         TFOp.from_config({"op": "Relu", "arguments": [{"tensor": 0}], "attrs": {"T": {"class_name": "Lambda"}}})
 
