@@ -129,3 +129,25 @@ def test_model_without_source_code_still_traces_through_tf_ops():
     result = trace(namespace["NoSource"](), (None, 3))
     assert result.strategy == "graph" and result.coverage.complete
     assert set(result.graph.edges()) == {("@input", "a"), ("a", "relu"), ("relu", "b"), ("b", "@output")}
+
+
+class TFFunctions(keras.Model):
+    """TensorFlow functions made of several ops: gelu (five ops), moments (two results)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.a, self.b, self.c = (layers.Dense(4, name=n) for n in "abc")
+
+    def call(self, x):
+        mean, variance = tf.nn.moments(self.a(x), axes=[-1], keepdims=True)
+        return self.b(tf.nn.gelu(x)) + self.c(mean) * variance
+
+
+def test_a_tensorflow_function_of_several_ops_is_one_node_per_result():
+    result = trace(TFFunctions(), (None, 4))
+    assert result.strategy == "graph" and result.coverage.complete
+    ops = [d["class_name"] for _, d in result.graph.nodes(data=True) if d["kind"] == "op"]
+    assert ops.count("gelu") == 1 and ops.count("moments") == 2  # mean and variance
+    edges = set(result.graph.edges())
+    assert {("@input", "gelu"), ("gelu", "b"), ("a", "moments"), ("moments", "c")} <= edges
+    assert not any(u == "@input" and v.startswith("moments") for u, v in edges)  # no false path

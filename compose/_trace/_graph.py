@@ -12,6 +12,7 @@ node. Every edge is exact. Nothing runs: the graph is only built, so no weight c
 from __future__ import annotations
 
 import contextlib
+import re
 import types
 import weakref
 from typing import Any, Iterator
@@ -42,6 +43,10 @@ _CONTROL = {"If": ("then_branch", "else_branch"), "StatelessIf": ("then_branch",
 #: AutoGraph's conversion of each user `call` function, made once per function and held weakly
 #: (a class that goes away takes it along; a `call` replaced on the class is converted anew).
 _CONVERTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+#: The suffix TensorFlow adds to make a repeated name scope unique (``Gelu_1``, ``res_0_2``).
+_UNIQUIFIED = re.compile(r"_\d+$")
 
 
 class GraphRecorder(Recorder):
@@ -136,20 +141,58 @@ class GraphRecorder(Recorder):
             node = self._op_node(op)
             found = [s for t in [*op.inputs, *self._inner_outputs(op)] for s in self.sources(t)]
         else:
-            found = [s for t in op.inputs for s in self.sources(t)]
+            group = self._api_call(op)
+            found = [s for t in op.inputs for s in self._sources_outside(t, group)]
             if not found:
                 return []  # computed from constants and weights only
-            node = self._op_node(op)
+            node = self._op_node(op, group)
         for source, exact in dict.fromkeys(found):
             self.graph.add_edge(source, node, exact=exact, spec=None)
         return [(node, True)]
 
-    def _op_node(self, op: Any) -> str:
+    def _op_node(self, op: Any, group: str | None = None) -> str:
         outputs = list(op.outputs)
         call = Call(tuple(op.inputs), {}, outputs, operation=op)
-        node = self.add_op(_NAMES.get(op.type, snake(op.type)), [], outputs, call)
+        # A TensorFlow function made of several ops (`tf.nn.gelu`: neg, multiply, erfc, ...) is
+        # one node named after it, as a user wrote it.
+        name = snake(_UNIQUIFIED.sub("", group.rsplit("/", 1)[-1])) if group else None
+        node = self.add_op(name or _NAMES.get(op.type, snake(op.type)), [], outputs, call)
         self._op_nodes[id(op)] = node
         return node
+
+    def _api_call(self, op: Any) -> str | None:
+        """The name scope of the TensorFlow function that made ``op`` (``big/res_0/Gelu`` for an
+        op of `tf.nn.gelu` called in block ``res_0``), or None when the op stands alone.
+
+        TensorFlow names an op ``<scopes>/<op>``: one scope per Keras layer call it ran in (the
+        model's, then each container's on the recorder's stack, uniquified as ``res_0_1``), then
+        the scopes of the TF functions that made it. The layer scopes must match the stack
+        exactly; when they do not (a scope of the user's own, an unusual call), no group is
+        assumed and every op stays a node of its own."""
+        parts = op.name.split("/")[:-1]
+        containers = self.graph.graph["containers"]
+        layers = [self.tree.model.name, *(containers[c]["layer"].name for c in self.stack)]
+        if len(parts) <= len(layers):
+            return None
+        for part, name in zip(parts, layers):
+            if part != name and not (part.startswith(name) and _UNIQUIFIED.fullmatch(part[len(name):])):
+                return None
+        return "/".join(parts[: len(layers) + 1])
+
+    def _sources_outside(self, tensor: Any, group: str | None) -> list[tuple[str, bool]]:
+        """Where ``tensor`` comes from, looking through the ops of the same TF function call."""
+        op = getattr(tensor, "op", None)
+        inside = (
+            group is not None
+            and op is not None
+            and id(tensor) not in self.producers
+            and op.name.startswith(group + "/")
+            and op.type not in _CONTROL
+            and op.type != "Placeholder"
+        )
+        if not inside:
+            return self.sources(tensor)
+        return [s for t in op.inputs for s in self._sources_outside(t, group)]
 
     def _from_outside(self, tensor: Any) -> list[tuple[str, bool]]:
         """A placeholder inside a branch or loop body: the outer tensor it captures, or the
