@@ -28,8 +28,19 @@ def _stderr_to_devnull() -> Iterator[None]:
         os.close(saved)
 
 
+def _run_as_command() -> bool:
+    """Whether compose is being imported to run ``python -m compose ...``: while Python locates
+    the module to run, ``sys.argv[0]`` is ``"-m"`` (documented in the `sys.argv` reference)."""
+    return sys.argv[:1] == ["-m"]
+
+
 def import_tensorflow() -> None:
-    """Import TensorFlow, quietly when ``TF_CPP_MIN_LOG_LEVEL`` is 3 and it is not loaded yet."""
+    """Import TensorFlow, quietly when ``TF_CPP_MIN_LOG_LEVEL`` is 3 and it is not loaded yet.
+
+    The command line asks for that level itself (unless the user set another): its output is
+    a summary or a one-line error, and TensorFlow's start-up notes would bury it."""
+    if _run_as_command():
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if "tensorflow" in sys.modules or os.environ.get("TF_CPP_MIN_LOG_LEVEL") != "3":
         import tensorflow  # noqa: F401
         return
