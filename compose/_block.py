@@ -21,6 +21,9 @@ _KERAS_KWARGS = frozenset(
 )
 
 
+_INHERITED = object()  # marks "not set on this class" where None is a valid default
+
+
 @functools.cache
 def _layer_attributes() -> frozenset[str]:
     """Names a Keras layer uses itself, as class attributes or set in its `__init__`."""
@@ -84,6 +87,12 @@ class Block(keras.layers.Layer):
                 name=clash[0],
             )
         specs.update(own)
+        for name, (annotation, _) in list(specs.items()):
+            default = cls.__dict__.get(name, _INHERITED)
+            if name not in own and not isinstance(default, property) and default is not _INHERITED:
+                # `units = 16` in a subclass, without the annotation: a new default, as a reader
+                # of the class would take it.
+                specs[name] = (annotation, default)
         cls._hyperparameter_specs = specs
         cls._hyperparameter_class = _hyperparameters.make_class(cls.__name__, specs)
         for name in specs:

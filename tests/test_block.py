@@ -234,3 +234,27 @@ def test_checks_cost_nothing_per_compiled_step(monkeypatch):
     for _ in range(5):
         block(data[:2])
     assert len(calls) - before == 1
+
+
+class WideProj(Proj):
+    """Inherits `units` and `activation`, gives `units` a new default, adds `dropout`."""
+
+    units = 16
+    dropout: float = 0.0
+
+    def setup(self):
+        super().setup()
+        self.drop = keras.layers.Dropout(self.dropout)
+
+    def call(self, x: Tensor["batch", "features"]) -> Tensor["batch", "units"]:
+        return self.drop(super().call(x))
+
+
+def test_subclass_inherits_overrides_and_adds_hyperparameters(tmp_path):
+    block = WideProj(dropout=0.5, name="wide")
+    assert (block.units, block.activation, block.dropout) == (16, None, 0.5)
+    assert Proj().units == 8  # the parent's default is untouched
+    assert list(WideProj._hyperparameter_specs) == ["units", "activation", "dropout"]
+    assert check_block(block, (2, 3), tmp_path=tmp_path).shape == (2, 16)
+    with pytest.raises(compose.HyperparameterError, match="WideProj: hyperparameter 'dropout' expects float"):
+        WideProj(dropout="high")
