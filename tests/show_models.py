@@ -73,6 +73,32 @@ class _KeepsDoubled(layers.Layer):
         return y
 
 
+class Broken(layers.Layer):
+    """Raises in its call after calling its sublayer; the message holds markup to escape."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = layers.Dense(4)
+
+    def call(self, x):
+        self.inner(x)
+        raise ValueError("boom <here>")
+
+
+RAISE_LINE = Broken.call.__code__.co_firstlineno + 2
+
+
+class WithBroken(keras.Model):
+    """A trace that stops inside `block`, leaving `last` unreached."""
+
+    def __init__(self):
+        super().__init__()
+        self.block, self.last = Broken(), layers.Dense(2)
+
+    def call(self, x):
+        return self.last(self.block(x))
+
+
 class InferredOnly(keras.Model):
     """Eager-only (a Python `float` of a value), with one edge that can only be inferred: a -> b."""
 

@@ -151,24 +151,7 @@ def test_inferred_edges_are_dashed_and_problems_marked_where_they_happened():
     text = dot_text(show_models.InferredOnly(), np.ones((2, 3), "float32"))
     assert re.search(r"^\s*n1 -> n2 \[style=dashed\];$", text, flags=re.M)
 
-    class Broken(layers.Layer):
-        def __init__(self, **kwargs):
-            super().__init__(**kwargs)
-            self.inner = layers.Dense(4)
-
-        def call(self, x):
-            self.inner(x)
-            raise ValueError("boom <here>")
-
-    class WithBroken(keras.Model):
-        def __init__(self):
-            super().__init__()
-            self.block = Broken()
-
-        def call(self, x):
-            return self.block(x)
-
-    text = dot_text(WithBroken(), (None, 3))
+    text = dot_text(show_models.WithBroken(), (None, 3))
     cluster = text[text.index("subgraph cluster_0"):]
     assert 'color="#c62828"' in cluster and "ValueError: boom &lt;here&gt;" in cluster
 

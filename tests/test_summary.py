@@ -73,32 +73,11 @@ def test_unreached_layer_keeps_its_params_and_says_not_reached():
     assert " Coverage: 1/2 layers reached, 2 exact and 0 inferred edges" in text
 
 
-class Broken(layers.Layer):
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.inner = layers.Dense(4)
-
-    def call(self, x):
-        self.inner(x)
-        raise ValueError("boom")
-
-
-RAISE_LINE = Broken.call.__code__.co_firstlineno + 2
-
-
-class WithBroken(keras.Model):
-    def __init__(self):
-        super().__init__()
-        self.block, self.last = Broken(), layers.Dense(2)
-
-    def call(self, x):
-        return self.last(self.block(x))
-
-
 def test_problem_is_marked_on_its_row_and_listed_with_file_and_line():
-    text = compose.summary(WithBroken(), (None, 3), print_fn=None)
+    text = compose.summary(show_models.WithBroken(), (None, 3), print_fn=None)
     assert "block (Broken) !" in text
-    assert f" Problem: block: ValueError: boom ({__file__}:{RAISE_LINE})" in text.replace("\n", "")
+    location = f"{show_models.__file__}:{show_models.RAISE_LINE}"
+    assert f" Problem: block: ValueError: boom <here> ({location})" in text.replace("\n", "")
     assert rows(text)["last"][1] == "not reached"
 
 
