@@ -41,8 +41,6 @@ def import_tensorflow() -> None:
     a summary or a one-line error, and TensorFlow's start-up notes would bury it."""
     if _run_as_command():
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if "tensorflow" in sys.modules or os.environ.get("TF_CPP_MIN_LOG_LEVEL") != "3":
-        import tensorflow  # noqa: F401
-        return
-    with _stderr_to_devnull():
+    quiet = "tensorflow" not in sys.modules and os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "3"
+    with _stderr_to_devnull() if quiet else contextlib.nullcontext():
         import tensorflow  # noqa: F401

@@ -23,7 +23,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 from keras.src import tree
-from keras.src.ops.operation import Operation
 from keras.src.utils import naming
 
 from . import _op_layers

@@ -18,7 +18,7 @@ class Broken(keras.layers.Layer):
         self.inner = layers.Dense(4)
 
     def call(self, x):
-        h = self.inner(x)
+        self.inner(x)
         raise ValueError("boom")  # the line the problem must point at
 
 
