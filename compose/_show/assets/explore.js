@@ -7,7 +7,7 @@
   const root = document.currentScript.parentElement;
   const data = JSON.parse(root.querySelector(".cx-data").textContent);
   const items = data.items;
-  const LINE = 14, PAD_X = 8, PAD_Y = 5, HEADER = 20, PROBLEM_CHARS = 60;
+  const LINE = 14, PAD_X = 8, PAD_Y = 5, TEXT_CHARS = 60;
   const FONT = "11px Helvetica, Arial, sans-serif";
   const elk = new ELK();
   const svg = root.querySelector(".cx-canvas");
@@ -57,15 +57,16 @@
   }
 
   function short(text) {
-    return text.length > PROBLEM_CHARS ? text.slice(0, PROBLEM_CHARS - 1) + "\u2026" : text;
+    return text.length > TEXT_CHARS ? text.slice(0, TEXT_CHARS - 1) + "\u2026" : text;
   }
 
   // The lines of a node or a group's header: [{text, cls, bold}] runs per line.
   function lines(item, isOpen) {
     const head = [];
     if (item.group) head.push({ text: isOpen ? "\u2212 " : "+ ", cls: "cx-toggle", bold: true });
-    if (item.kind === "op") return [[{ text: item.label, cls: "cx-cls" }]];
-    head.push({ text: item.label, bold: true });
+    // A very long name is cut in the drawing; the details panel shows it whole.
+    if (item.kind === "op") return [[{ text: short(item.label), cls: "cx-cls" }]];
+    head.push({ text: short(item.label), bold: true });
     if (item.kind !== "input" && item.kind !== "output") head.push({ text: " " + item.cls, cls: "cx-cls" });
     const result = [head];
     if (!item.reached) result.push([{ text: "not reached", cls: "cx-shape" }]);
