@@ -132,11 +132,39 @@ def test_required_hyperparameter():
         Needs()
 
 
-def test_hyperparameters_are_read_only():
-    block = Proj(units=2)
-    with pytest.raises(AttributeError):
+def test_hyperparameters_are_read_only_and_replace_makes_a_changed_copy():
+    block = Proj(units=2, name="head")
+    with pytest.raises(compose.HyperparameterError, match=r"Proj\(units: int = 8, activation: Optional\[str\] = None\): hyperparameter 'units' is read-only.*block.replace\(units=5\)") as info:
         block.units = 5
+    assert isinstance(info.value.__cause__, AttributeError) and info.value.name == "units"
     assert block.get_config()["units"] == 2
+    block.other = 1  # other attributes are set as usual
+    wide = block.replace(units=5)
+    assert (wide.units, wide.activation, block.units) == (5, None, 2) and wide.name != "head"
+    assert block.replace(name="copy").name == "copy"
+    with pytest.raises(compose.HyperparameterError, match="'units' expects int"):
+        block.replace(units="5")
+
+
+def test_list_and_dict_hyperparameters_are_never_shared():
+    """A default, a caller's list, a value read back and a config handed out are all separate:
+    mutating one cannot change a block's config behind the weights it describes."""
+
+    class Lists(compose.Block):
+        sizes: list[int] = [1, 2]
+        table: dict[str, list[int]] = {"a": [1]}
+
+    mine, table = [3, 4], {"b": [5]}
+    block = Lists(sizes=mine, table=table)
+    mine.append(99)
+    table["b"].append(99)
+    block.sizes.append(99)
+    block.get_config()["table"]["b"].append(99)
+    assert block.get_config()["sizes"] == [3, 4] and block.table == {"b": [5]}
+    first, second = Lists(), Lists()
+    first.sizes.append(99)
+    assert first.get_config()["sizes"] == second.get_config()["sizes"] == [1, 2]
+    assert Lists.from_config(first.get_config()).table == {"a": [1]}
 
 
 def test_class_definition_refuses_non_data_or_clashing_hyperparameters():
@@ -149,6 +177,38 @@ def test_class_definition_refuses_non_data_or_clashing_hyperparameters():
 
         class Named(compose.Block):
             name: str = "x"
+
+
+@pytest.mark.parametrize(
+    "name, owner",
+    [
+        ("setup", "Block.setup"),
+        ("replace", "Block.replace"),
+        ("call", "the keras.layers.Layer attribute"),
+        ("build", "the keras.layers.Layer attribute"),
+        ("dtype", "the keras.layers.Layer attribute"),
+        ("trainable", "the keras.layers.Layer attribute"),
+        ("get_config", "the keras.layers.Layer attribute"),
+        ("built", "the keras.layers.Layer attribute"),  # set by Layer.__init__, not a class attribute
+        ("output_width", "Base.output_width"),  # a method of a base block
+    ],
+)
+def test_hyperparameter_named_like_the_machinery_is_refused_at_definition(name, owner):
+    class Base(compose.Block):
+        def output_width(self):
+            return 1
+
+    with pytest.raises(compose.HyperparameterError, match=f"Clash: hyperparameter '{name}' would hide {owner}") as info:
+        type("Clash", (Base,), {"__annotations__": {name: int}, name: 1})
+    assert info.value.name == name
+
+
+def test_misuse_names_the_block_and_its_signature():
+    with pytest.raises(compose.HyperparameterError, match=r"Residual\(units: int = 8\) takes at most 1 positional hyperparameter\(s\), got 2: 8, 'res'.*Residual\(units=..., name=...\)"):
+        Residual(8, "res")
+    with pytest.raises(compose.HyperparameterError, match=r"Residual\(units=-4, name='bad'\) failed in setup\(\) with ValueError: .*units.* check the values given against Residual\(units: int = 8\)") as info:
+        Residual(units=-4, name="bad")
+    assert isinstance(info.value.__cause__, ValueError) and info.value.block == "Residual"
 
 
 def test_symbolic_call_with_wrong_input_fails_before_data_flows():
@@ -217,8 +277,8 @@ def test_broken_return_contract_names_the_block():
 
 def test_checks_cost_nothing_per_compiled_step(monkeypatch):
     calls = []
-    real = compose._block.check_inputs
-    monkeypatch.setattr(compose._block, "check_inputs", lambda *a: (calls.append(1), real(*a))[1])
+    real = compose._blocks._block.check_inputs
+    monkeypatch.setattr(compose._blocks._block, "check_inputs", lambda *a: (calls.append(1), real(*a))[1])
     inputs = keras.Input((3,))
     model = keras.Model(inputs, Residual(units=3)(inputs))
     model.compile("sgd", "mse")
