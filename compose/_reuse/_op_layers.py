@@ -1,0 +1,267 @@
+"""`TFOp`: the layer that stands for one TensorFlow operation in a model made by `to_functional`.
+
+A subclassed model's ``call`` may use any TensorFlow function between its layers (``tf.concat``,
+``tf.nn.relu``, ``tf.reshape``). The graph strategy sees each as a ``tf.Operation``; a `TFOp`
+runs the same raw operation (``tf.raw_ops.<type>``) with the same attributes. Its config is plain
+data (the op's type, its attributes, its constant inputs as nested lists), so a model holding it
+saves and loads in Keras's safe mode: no Lambda, no pickled code. Only pure numeric operations are
+accepted, when converting and when loading: a file can never ask for file I/O, printing, random
+numbers or variables, whatever it says.
+
+Everything is read from the op's ``OpDef``, for every op alike: its input arguments in order, its
+attributes by their declared type. `tests/test_op_sweep.py` runs it on every op the public
+TensorFlow functions produce.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .._compat import DataType, get_op_def
+from .._errors import UnsafeConfigError
+
+
+#: Types of values that are not numbers: strings (file names, URLs), resources, variants.
+_NON_NUMERIC = frozenset({DataType.DT_STRING, DataType.DT_RESOURCE, DataType.DT_VARIANT})
+#: String attributes that only choose a layout or a formula, never name anything outside.
+_LAYOUT_ATTRS = frozenset({"data_format", "padding", "equation", "method", "mode"})
+#: Ops that reach outside the process, refused by name whatever their OpDef says: the rules
+#: below refuse each of them today, and this list keeps it so if an OpDef changes.
+_DENIED = frozenset({"ImmutableConst", "MatchingFiles", "EagerPyFunc", "Empty"})
+_DENIED_PREFIXES = ("Read", "Write", "Print", "Debug", "Save", "Restore", "PyFunc")
+#: Where an attribute of each type sits in an ``AttrValue`` (or in its ``list``).
+_FIELDS = {"int": "i", "float": "f", "bool": "b", "string": "s", "type": "type", "shape": "shape"}
+
+
+def check_op_type(op_type: str) -> None:
+    """Refuse an op type that is not a pure numeric function of its inputs.
+
+    TensorFlow's "stateless" is not enough: ``ReadFile`` and ``MatchingFiles`` read the disk,
+    ``ImmutableConst`` maps a file into memory, ``DebugIdentity`` sends tensors to a URL, and all
+    are marked stateless; ``Assign`` writes to its input in place. So an op is accepted only when
+    it is stateless, takes and gives no strings, resources, variants or references, has no string
+    attribute but layout choices, no function attribute (which would run a graph the config cannot
+    show), and is not on the deny list.
+    """
+    op_def = get_op_def(op_type) if isinstance(op_type, str) else None
+    if op_def is None or not hasattr(tf.raw_ops, op_type):
+        raise UnsafeConfigError(f"TFOp: {op_type!r} is not a TensorFlow operation")
+    if op_def.is_stateful:
+        raise UnsafeConfigError(
+            f"TFOp: {op_type!r} is stateful (side effects or randomness); only pure operations "
+            "are rebuilt from a config"
+        )
+    args = [*op_def.input_arg, *op_def.output_arg]
+    touches_outside = (
+        op_type in _DENIED
+        or op_type.startswith(_DENIED_PREFIXES)
+        or any(arg.type in _NON_NUMERIC or arg.is_ref for arg in args)
+        or any(
+            attr.type in ("func", "list(func)")
+            or (attr.type in ("string", "list(string)") and attr.name not in _LAYOUT_ATTRS)
+            for attr in op_def.attr
+        )
+    )
+    if touches_outside:
+        raise UnsafeConfigError(
+            f"TFOp: {op_type!r} works on strings, files, resources, references or functions; "
+            "only pure numeric operations are rebuilt from a config"
+        )
+
+
+def _inferred(op_def: Any) -> frozenset[str]:
+    """Attributes TensorFlow derives from the inputs (``T``, ``N``, ``Tidx``): the raw op takes
+    no parameter for them."""
+    return frozenset(
+        name
+        for arg in op_def.input_arg
+        for name in (arg.type_attr, arg.number_attr, arg.type_list_attr)
+        if name
+    )
+
+
+@functools.cache
+def _parameters(op_type: str) -> dict[str, str]:
+    """OpDef name -> parameter name of ``tf.raw_ops.<op_type>``, for inputs and attributes.
+
+    The Python names mostly are the OpDef's, but TensorFlow's API definitions rename a few
+    (``Sum``'s ``reduction_indices`` is ``axis``, ``Squeeze``'s attribute ``squeeze_dims`` too).
+    The raw op takes the inputs first, in OpDef order; attributes keep their names or, renamed,
+    take the parameters no OpDef attribute names, in order.
+    """
+    op_def = get_op_def(op_type)
+    inputs = [arg.name for arg in op_def.input_arg]
+    parameters = [p for p in inspect.signature(getattr(tf.raw_ops, op_type)).parameters if p != "name"]
+    attrs = [a.name for a in op_def.attr if a.name not in _inferred(op_def)]
+    mapping = dict(zip(inputs, parameters))
+    unnamed = iter(p for p in parameters[len(inputs):] if p not in attrs)
+    mapping.update({a: a if a in parameters else next(unnamed) for a in attrs})
+    return mapping
+
+
+def _encode(value: Any, kind: str, where: str) -> Any:
+    """One ``AttrValue`` of OpDef type ``kind`` as plain data (the inverse of `_decode`)."""
+    if kind.startswith("list(") and kind[5:-1] in _FIELDS:
+        return [_plain(v, kind[5:-1]) for v in getattr(value.list, _FIELDS[kind[5:-1]])]
+    if kind in _FIELDS:
+        return _plain(getattr(value, _FIELDS[kind]), kind)
+    raise TypeError(f"{where}: attribute of type {kind} cannot be written as plain data")
+
+
+def _plain(value: Any, kind: str) -> Any:
+    if kind == "string":
+        return value.decode()
+    if kind == "type":
+        return tf.as_dtype(value).name
+    if kind == "shape":
+        return None if value.unknown_rank else [None if d.size < 0 else d.size for d in value.dim]
+    return value  # int, float and bool are plain already
+
+
+def _decode(value: Any, kind: str, where: str) -> Any:
+    """A config's attribute value back to what the raw op takes, refusing anything but the
+    plain data its OpDef type allows."""
+    if kind.startswith("list(") and isinstance(value, list):
+        return [_decode(v, kind[5:-1], where) for v in value]
+    if kind == "type" and isinstance(value, str):
+        try:
+            dtype = tf.as_dtype(value)
+        except TypeError:
+            dtype = tf.string
+        if dtype.as_datatype_enum not in _NON_NUMERIC:
+            return dtype
+    elif kind == "shape" and (value is None or _is_dims(value)):
+        return tf.TensorShape(value)
+    elif kind in ("int", "float") and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    elif isinstance(value, {"float": float, "bool": bool, "string": str}.get(kind, ())):
+        return value
+    raise UnsafeConfigError(f"TFOp: attribute {where} = {value!r} is not plain data of type {kind}")
+
+
+def _is_dims(value: Any) -> bool:
+    return isinstance(value, list) and all(d is None or (isinstance(d, int) and not isinstance(d, bool)) for d in value)
+
+
+def decode_attrs(op_type: str, attrs: dict[str, Any]) -> dict[str, Any]:
+    """A config's attributes for op ``op_type`` (already checked), decoded by their OpDef types."""
+    kinds = {attr.name: attr.type for attr in get_op_def(op_type).attr}
+    unknown = sorted(set(attrs) - set(kinds))
+    if unknown:
+        raise UnsafeConfigError(f"TFOp: {op_type!r} has no attribute {unknown[0]!r}")
+    return {name: _decode(value, kinds[name], f"{op_type}.{name}") for name, value in attrs.items()}
+
+
+def constant(value: np.ndarray) -> dict[str, Any]:
+    """A constant input as plain data."""
+    if value.dtype.kind not in "biuf":
+        raise TypeError(f"a constant of dtype {value.dtype} cannot be written as plain data")
+    return {"constant": value.tolist(), "dtype": value.dtype.name}
+
+
+def describe(op: Any) -> tuple[list[str], dict[str, Any]]:
+    """The op's input argument names and its attributes as plain data, read from its OpDef and
+    ``op.node_def``. Attributes TensorFlow infers from the inputs are left out."""
+    op_def = get_op_def(op.type)
+    inferred = _inferred(op_def)
+    attrs = {
+        attr.name: _encode(op.node_def.attr[attr.name], attr.type, f"{op.type}.{attr.name}")
+        for attr in op_def.attr
+        if attr.name not in inferred and attr.name in op.node_def.attr
+    }
+    return [arg.name for arg in op_def.input_arg], attrs
+
+
+def group_inputs(op: Any) -> list[list[Any] | Any]:
+    """``op.inputs`` grouped per input argument: a list for list arguments (``values`` of
+    ``ConcatV2``), else the one tensor."""
+    flat, grouped = list(op.inputs), []
+    for arg in get_op_def(op.type).input_arg:
+        if arg.number_attr:
+            count = op.get_attr(arg.number_attr)
+        elif arg.type_list_attr:
+            count = len(op.get_attr(arg.type_list_attr))
+        else:
+            grouped.append(flat.pop(0))
+            continue
+        grouped.append([flat.pop(0) for _ in range(count)])
+    return grouped
+
+
+def _check_inferred(op_type: str, given: dict[str, Any], named: dict[str, Any]) -> None:
+    """Attributes a config gives although TensorFlow infers them must agree with the inputs."""
+    for arg in get_op_def(op_type).input_arg:
+        value = named[arg.name]
+        values = value if isinstance(value, list) else [value]
+        actual = {
+            arg.type_attr: values[0].dtype if values else None,
+            arg.number_attr: len(values),
+            arg.type_list_attr: [v.dtype for v in values],
+        }
+        for name, found in actual.items():
+            if name in given and given[name] != found:
+                raise ValueError(f"TFOp {op_type}: attribute {name} is {given[name]!r}, the inputs give {found!r}")
+
+
+@keras.saving.register_keras_serializable(package="compose")
+class TFOp(keras.layers.Layer):
+    """One pure numeric TensorFlow operation, applied to the layer's tensor inputs.
+
+    Args:
+        op: the operation's type, e.g. ``"ConcatV2"``.
+        arguments: one entry per input argument of the op, in OpDef order: ``{"tensor": i}``
+            (the i-th tensor the layer is called with), ``{"constant": nested list, "dtype":
+            name}``, or a list of those for a list argument.
+        attrs: the op's attributes by OpDef name, as plain data (a type is its dtype name,
+            ``"float32"``; a shape a list of dims or None, ``[2, None]``). Attributes TensorFlow
+            infers from the inputs (``T``, ``N``) may be left out; given, they must agree.
+    """
+
+    def __init__(self, op: str, arguments: list, attrs: dict | None = None, **kwargs: Any) -> None:
+        check_op_type(op)
+        # Inputs keep their dtypes: an int32 shape or a float64 value is no float32 activation.
+        kwargs.setdefault("autocast", False)
+        super().__init__(**kwargs)
+        self.op = op
+        self.arguments = arguments
+        self.attrs = dict(attrs or {})
+        decoded = decode_attrs(op, self.attrs)
+        inferred = _inferred(get_op_def(op))
+        self._names = [arg.name for arg in get_op_def(op).input_arg]
+        self._given_inferred = {k: v for k, v in decoded.items() if k in inferred}
+        self._parameters = {_parameters(op)[k]: v for k, v in decoded.items() if k not in inferred}
+        self._convert_input_args = False
+        self.built = True
+
+    def call(self, inputs: list) -> Any:
+        inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+
+        def resolve(item: Any) -> Any:
+            if isinstance(item, list):
+                return [resolve(i) for i in item]
+            if "tensor" in item:
+                return inputs[item["tensor"]]
+            return tf.constant(item["constant"], dtype=item["dtype"])
+
+        named = {name: resolve(item) for name, item in zip(self._names, self.arguments)}
+        _check_inferred(self.op, self._given_inferred, named)
+        parameters = _parameters(self.op)
+        raw = getattr(tf.raw_ops, self.op)
+        result = tf.nest.flatten(raw(**{parameters[k]: v for k, v in named.items()}, **self._parameters))
+        return result[0] if len(result) == 1 else result
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> TFOp:
+        # Checked before Keras's own from_config, which would turn our refusal into a TypeError.
+        check_op_type(config.get("op"))
+        decode_attrs(config["op"], config.get("attrs") or {})
+        return super().from_config(config)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "op": self.op, "arguments": self.arguments, "attrs": self.attrs}
