@@ -1,14 +1,17 @@
-"""The ways inputs reach `trace`, the `leaf=` override, and loops the graph strategy records."""
+"""The ways inputs reach `trace` (and the wrong ones it refuses), the `leaf=` override, and loops
+the graph strategy records."""
 
 import shutil
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 from keras import layers
 
 import compose
 from compose import trace
+from compose._trace._inputs import check_model
 
 
 class TwoDense(keras.Model):
@@ -151,3 +154,63 @@ def test_a_tensorflow_function_of_several_ops_is_one_node_per_result():
     edges = set(result.graph.edges())
     assert {("@input", "gelu"), ("gelu", "b"), ("a", "moments"), ("moments", "c")} <= edges
     assert not any(u == "@input" and v.startswith("moments") for u, v in edges)  # no false path
+
+
+def _cyclic_list():
+    structure = [(None, 3)]
+    structure.append(structure)
+    return structure
+
+
+def _cyclic_dict():
+    structure = {"x": (None, 3)}
+    structure["again"] = structure
+    return structure
+
+
+@pytest.mark.parametrize(
+    "inputs, error, message",
+    [
+        (_cyclic_list(), ValueError, r"inputs\[0\]\[1\] contains itself: .*without cycles"),
+        (_cyclic_dict(), ValueError, r"inputs\[0\]\['again'\] contains itself"),
+        ((None, -3), ValueError, r"inputs\[0\]: \(None, -3\) is not a shape: axis 1 is int -3; each dim is a size \(an int >= 0\) or None"),
+        ((None, 3.0), ValueError, r"inputs\[0\]: \(None, 3.0\) is not a shape: axis 1 is float 3.0"),
+        ([(None, 3), None], TypeError, r"inputs\[0\]\[1\]: expected keras.Input, .*a shape tuple such as \(None, 16\).*got NoneType None"),
+    ],
+)
+def test_malformed_inputs_name_the_argument_and_what_was_expected(inputs, error, message):
+    with pytest.raises(error, match=message):
+        trace(TwoDense(), inputs)
+
+
+def test_numpy_integers_are_sizes():
+    result = trace(TwoDense(), (None, np.int64(3)))
+    assert result.coverage.complete and result.graph.nodes["@input"]["output_specs"][0].shape == (None, 3)
+
+
+def test_a_model_that_is_not_a_keras_layer_is_refused_with_what_was_expected():
+    check_model(TwoDense())
+    with pytest.raises(TypeError, match=r"takes a Keras model or layer as `model`, got int 3\.$"):
+        check_model(3)
+    with pytest.raises(TypeError, match=r"got function .*It is callable: if it builds the model, pass what it returns"):
+        check_model(lambda: TwoDense())
+
+
+class Ids(keras.Model):
+    """Takes integer ids: a float input cannot index the table."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.table = tf.ones((10, 4))
+        self.head = layers.Dense(2, name="head")
+
+    def call(self, ids):
+        return self.head(tf.gather(self.table, ids))
+
+
+def test_built_model_traced_without_inputs_takes_the_dtype_it_was_built_with():
+    model = Ids()
+    keras.Model(ids := keras.Input((5,), dtype="int32"), model(ids))  # built symbolically on int32
+    result = trace(model)
+    assert result.coverage.complete, result.coverage
+    assert result.graph.nodes["@input"]["output_specs"] == [compose.TensorSpec((None, 5), "int32")]
