@@ -7,11 +7,13 @@ command line is used in documentation builds, where a traceback hides the one li
 from __future__ import annotations
 
 import argparse
+import ast
+import contextlib
 import importlib
 import importlib.util
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import keras
 
@@ -40,8 +42,17 @@ def _parser() -> argparse.ArgumentParser:
             "MODULE is an importable name or a path to a .py file"
         )
         command.add_argument(
-            "--input", action="append", default=[], metavar="SHAPE",
-            help="an input's shape without the batch dim, e.g. 8 or 32,32,3; repeat for several",
+            "--input", action="append", default=[], metavar="[DTYPE:]SHAPE",
+            help="an input: its shape without the batch dim (8, 32,32,3) or whole as a tuple "
+            "((None,16)), after its dtype if not float32 (int32:(None,16)); repeat for several",
+        )
+        command.add_argument(
+            "--training", action="store_true", help="call the model with training=True"
+        )
+        command.add_argument(
+            "--call-kwarg", action="append", default=[], metavar="NAME=VALUE",
+            help="a keyword argument of the model's call; VALUE is a Python literal (3, 0.5, "
+            "'text', (1, 2), None) or else a string; repeat for several",
         )
         if name != "check":
             command.add_argument("--depth", type=int, default=None, help="collapse deeper levels")
@@ -51,20 +62,83 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _shape(text: str) -> tuple[int | None, ...]:
+def _input(text: str) -> Any:
+    """One ``--input [DTYPE:]SHAPE`` as a `compose.TensorSpec`."""
+    import compose
+
+    dtype, _, shape = text.rpartition(":")
+    if dtype:
+        try:
+            dtype = keras.backend.standardize_dtype(dtype)
+        except ValueError as err:
+            raise CommandLineError(
+                f"--input {text!r}: unknown dtype {dtype!r}; use a Keras dtype such as int32"
+            ) from err
+    return compose.TensorSpec(_shape(shape, text), dtype or None)
+
+
+def _shape(text: str, option: str) -> tuple[int | None, ...]:
+    """``(None,16)`` as written, or ``16`` / ``32,32,3`` / ``None,8`` with the batch dim added."""
+    if text.strip().startswith("("):
+        try:
+            dims = ast.literal_eval(text)  # a literal, never code
+        except (ValueError, SyntaxError):
+            dims = None
+        if not isinstance(dims, tuple) or not all(_is_size(d) for d in dims):
+            raise CommandLineError(
+                f"--input {option!r}: expected a shape tuple of sizes and None, e.g. (None,16)"
+            )
+        return dims
     try:
-        dims = tuple(int(d) for d in text.split(",") if d.strip())
+        dims = tuple(None if d.strip() == "None" else int(d) for d in text.split(",") if d.strip())
     except ValueError as err:
         raise CommandLineError(
-            f"--input {text!r}: expected sizes separated by commas, e.g. 8 or 32,32,3"
+            f"--input {option!r}: expected sizes separated by commas, e.g. 8 or 32,32,3"
         ) from err
-    if not dims or any(d <= 0 for d in dims):
-        raise CommandLineError(f"--input {text!r}: expected positive sizes, e.g. 8 or 32,32,3")
+    if not dims or not all(d is None or d > 0 for d in dims):
+        raise CommandLineError(f"--input {option!r}: expected positive sizes, e.g. 8 or 32,32,3")
     return (None, *dims)
 
 
+def _is_size(dim: Any) -> bool:
+    return dim is None or (type(dim) is int and dim >= 0)
+
+
+def _call_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """``--training`` and every ``--call-kwarg NAME=VALUE``: VALUE read as a Python literal
+    (``ast.literal_eval``, which runs no code), else kept as the string it is."""
+    kwargs: dict[str, Any] = {"training": True} if args.training else {}
+    for text in args.call_kwarg:
+        name, sep, value = text.partition("=")
+        if not sep or not name.isidentifier():
+            raise CommandLineError(f"--call-kwarg {text!r}: expected NAME=VALUE, e.g. depth=3")
+        if name in kwargs:
+            raise CommandLineError(f"--call-kwarg {text!r}: {name!r} is given twice")
+        try:
+            kwargs[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            kwargs[name] = value  # a bare word such as `mean` is meant as a string
+    return kwargs
+
+
+@contextlib.contextmanager
+def _importable(folder: str) -> Iterator[None]:
+    """``folder`` first on ``sys.path`` while the target loads, as ``python file.py`` puts the
+    file's folder (and ``python -m`` the current one); the path is put back afterwards."""
+    saved = list(sys.path)
+    sys.path.insert(0, folder)
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
+
+
+def _is_file(module: str) -> bool:
+    return module.endswith(".py") or "/" in module or "\\" in module
+
+
 def _import(module: str) -> Any:
-    if module.endswith(".py") or "/" in module or "\\" in module:
+    if _is_file(module):
         path = Path(module)
         if not path.is_file():
             raise CommandLineError(f"no such file: {module}")
@@ -73,11 +147,14 @@ def _import(module: str) -> Any:
         sys.modules[path.stem] = loaded
         spec.loader.exec_module(loaded)
         return loaded
-    sys.path.insert(0, "")  # as `python -m` does: modules in the current directory import
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as err:
         raise CommandLineError(f"cannot import {module!r}: {err}") from err
+
+
+def _folder(module: str) -> str:
+    return str(Path(module).resolve().parent) if _is_file(module) else ""
 
 
 def load_target(target: str) -> keras.layers.Layer:
@@ -100,17 +177,41 @@ def load_target(target: str) -> keras.layers.Layer:
     module, sep, attr = target.rpartition(":")
     if not sep or not module or not attr:
         raise CommandLineError(f"{target!r}: expected MODULE:ATTR, e.g. mypackage.models:build")
-    obj = _import(module)
-    for part in attr.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError as err:
-            raise CommandLineError(f"{module!r} has no attribute {attr!r}") from err
-    if not isinstance(obj, keras.layers.Layer) and callable(obj):
-        obj = obj()
+    with _importable(_folder(module)):
+        obj = _guarded(f"importing {module}", _import, module)
+        for part in attr.split("."):
+            try:
+                obj = getattr(obj, part)
+            except AttributeError as err:
+                raise CommandLineError(f"{module!r} has no attribute {attr!r}") from err
+        if not isinstance(obj, keras.layers.Layer) and callable(obj):
+            obj = _guarded(f"calling {target}", obj)
     if not isinstance(obj, keras.layers.Layer):
         raise CommandLineError(f"{target} is not a Keras model or layer (got {type(obj).__name__})")
     return obj
+
+
+def _guarded(stage: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)``, where any way out but a value is an error of the target: a module that
+    calls ``sys.exit(0)`` on import must not pass a CI check silently. Ctrl-C still stops."""
+    try:
+        return fn(*args)
+    except (CommandLineError, KeyboardInterrupt):
+        raise
+    except BaseException as err:  # noqa: BLE001 - SystemExit included, on purpose
+        detail = f": {err}" if str(err) else ""
+        raise CommandLineError(f"{stage} raised {type(err).__name__}{detail}") from err
+
+
+def _check(model: keras.layers.Layer, trace: Any) -> int:
+    """The coverage line, then each unreached layer and each problem by name."""
+    coverage = trace.coverage
+    print(f"{model.name}: {coverage.sentence()}")
+    if coverage.unreached:
+        print(f"  not reached: {', '.join(coverage.unreached)}")
+    for problem in coverage.problems:
+        print(f"  problem: {problem}")
+    return 0 if coverage.complete else _EXIT_INCOMPLETE
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -120,11 +221,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         demo.main(args.output)
         return 0
+    inputs = [_input(s) for s in args.input]
+    kwargs = _call_kwargs(args)
     model = load_target(args.target)
-    trace = compose.trace(model, *[_shape(s) for s in args.input])
+    trace = _guarded(f"tracing {args.target}", lambda: compose.trace(model, *inputs, **kwargs))
     if args.command == "check":
-        print(f"{model.name}: {trace.coverage}")
-        return 0 if trace.coverage.complete else _EXIT_INCOMPLETE
+        return _check(model, trace)
     if args.command == "summary":
         text = compose.summary(trace, depth=args.depth, print_fn=lambda *_: None)
         if args.output:
