@@ -214,3 +214,16 @@ def test_built_model_traced_without_inputs_takes_the_dtype_it_was_built_with():
     result = trace(model)
     assert result.coverage.complete, result.coverage
     assert result.graph.nodes["@input"]["output_specs"] == [compose.TensorSpec((None, 5), "int32")]
+
+
+def test_needs_inputs_hint_uses_the_sizes_a_block_declares():
+    class Lookup(compose.Block):
+        width: int = 8
+
+        def call(self, ids: compose.Tensor.int32["batch", 5], x: compose.Tensor["batch", "width"]):
+            return x
+
+    with pytest.raises(ValueError, match=r"It declares them: compose.trace\(model, compose.TensorSpec\(\(None, 5\), 'int32'\), \(None, 8\)\) \(on the command line: --input int32:5 --input 8\)"):
+        trace(Lookup())
+    with pytest.raises(ValueError, match=r"e.g. compose.trace\(model, \(None, 16\)\).*--input 16"):
+        trace(TwoDense())

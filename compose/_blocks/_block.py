@@ -14,6 +14,7 @@ from . import _hyperparameters
 from .._compat import all_layers, compute_output_spec, current_name_scope
 from .._errors import ComposeError, HyperparameterError, SpecError
 from ._signature import CallSignature, check_inputs, check_output, is_symbolic
+from ._specs import TensorSpec
 
 # Keyword arguments that `keras.layers.Layer.__init__` understands, passed through untouched.
 _KERAS_KWARGS = frozenset(
@@ -288,6 +289,25 @@ class Block(keras.layers.Layer):
         values = attrs.asdict(self._hyperparameters, recurse=False)
         args = "".join(f"{k}={v!r}, " for k, v in values.items())
         return f"{type(self).__name__}({args}name={self.name!r})"
+
+
+def declared_inputs(block: Block) -> tuple[TensorSpec, ...] | None:
+    """The specs ``block``'s ``call`` declares for its tensor arguments, in order, with each dim
+    named after an int hyperparameter replaced by its value (``units`` -> 8); None when one of
+    them is not declared. Tells a user who must give inputs what this block takes."""
+    signature = type(block)._signature
+    if any(name not in signature.inputs for name in signature.tensors):
+        return None
+    values = attrs.asdict(block._hyperparameters, recurse=False)
+
+    def bound(dim: Any) -> Any:
+        value = values.get(dim) if isinstance(dim, str) else dim
+        return value if isinstance(value, int) and not isinstance(value, bool) else dim
+
+    return tuple(
+        TensorSpec(tuple(bound(d) for d in spec.shape), spec.dtype)
+        for spec in (signature.inputs[name] for name in signature.tensors)
+    )
 
 
 def _build_method(tensor_params: tuple[str, ...]):

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .._blocks import TensorSpec
+from .._blocks import Block, TensorSpec, declared_inputs
 from .._compat import Functional, build_shapes, input_structure, node_arguments, node_lists
 
 
@@ -123,8 +123,41 @@ def _known_inputs(model: keras.layers.Layer) -> tuple:
         return (_with_dtypes(structure, _recorded_dtypes(model)),)
     raise ValueError(
         f"trace() needs inputs for {type(model).__name__} {model.name!r}: it has no known input "
-        "shapes. Pass them, e.g. compose.trace(model, (None, 16)) or keras.Input((16,))."
+        f"shapes. {_inputs_hint(model)}"
     )
+
+
+def _inputs_hint(model: keras.layers.Layer) -> str:
+    """How to pass the inputs, in Python and on the command line, with the sizes the model
+    declares where it does (a Block whose dims are sizes or its hyperparameters)."""
+    specs = declared_inputs(model) if isinstance(model, Block) else None
+    if not specs or not all(
+        len(spec.shape) > 1 and all(isinstance(d, int) for d in spec.shape[1:]) for spec in specs
+    ):
+        return (
+            "Pass them, e.g. compose.trace(model, (None, 16)) or keras.Input((16,)) for 16 "
+            "features (on the command line: --input 16)."
+        )
+    python = ", ".join(_python(spec) for spec in specs)
+    options = " ".join(f"--input {_option(spec)}" for spec in specs)
+    return f"It declares them: compose.trace(model, {python}) (on the command line: {options})."
+
+
+def _custom_dtype(spec: TensorSpec) -> str | None:
+    return spec.dtype if spec.dtype and spec.dtype != keras.config.floatx() else None
+
+
+def _python(spec: TensorSpec) -> str:
+    shape = (None, *spec.shape[1:])
+    dtype = _custom_dtype(spec)
+    return f"compose.TensorSpec({shape}, {dtype!r})" if dtype else str(shape)
+
+
+def _option(spec: TensorSpec) -> str:
+    """The ``--input [DTYPE:]SHAPE`` value of one declared spec, batch dim left out."""
+    sizes = ",".join(str(d) for d in spec.shape[1:])
+    dtype = _custom_dtype(spec)
+    return f"{dtype}:{sizes}" if dtype else sizes
 
 
 def _recorded_dtypes(model: keras.layers.Layer) -> list[str]:
