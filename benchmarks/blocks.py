@@ -19,16 +19,13 @@ Run: python benchmarks/blocks.py [--pairs N] [--rounds N] [--profile]
 from __future__ import annotations
 
 import argparse
-import os
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import keras
+import numpy as np
+import tensorflow as tf
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-import compose  # noqa: E402
+import compose
 
 DEPTH, BATCH, UNITS = 30, 4, 8
 

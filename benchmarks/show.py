@@ -9,16 +9,14 @@ Run: python benchmarks/show.py
 
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import tempfile
 
-import tempfile  # noqa: E402
+import keras
+from _timing import best
+import numpy as np
 
-import keras  # noqa: E402
-from _timing import best  # noqa: E402
-import numpy as np  # noqa: E402
-
-import compose  # noqa: E402
-from compose._trace import trace  # noqa: E402
+import compose
+from compose import trace
 
 N_LAYERS = 200
 

@@ -3,19 +3,15 @@
 Run: python benchmarks/trace.py
 """
 
-import os
+import math
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import keras
+from _timing import best
+import numpy as np
+import tensorflow as tf
 
-import math  # noqa: E402
-
-import keras  # noqa: E402
-from _timing import best  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from compose._trace import trace  # noqa: E402
-from compose.demo import HybridClassifier  # noqa: E402
+from compose import trace
+from compose.demo import HybridClassifier
 
 
 class ResNet(keras.Model):

@@ -6,7 +6,9 @@ from ._quiet import import_tensorflow
 
 import_tensorflow()  # first, so that TF_CPP_MIN_LOG_LEVEL=3 silences all of its start-up lines
 
-from ._block import Block as Block
+from ._blocks import Block as Block
+from ._blocks import Tensor as Tensor
+from ._blocks import TensorSpec as TensorSpec
 from ._errors import CloneError as CloneError
 from ._errors import ComposeError as ComposeError
 from ._errors import GraphvizError as GraphvizError
@@ -16,13 +18,13 @@ from ._errors import PathError as PathError
 from ._errors import SpecError as SpecError
 from ._errors import TraceError as TraceError
 from ._errors import UnsafeConfigError as UnsafeConfigError
-from ._plot import plot as plot
+from ._reuse import clone as clone
 from ._reuse import intermediates as intermediates
 from ._reuse import to_functional as to_functional
-from ._serialization import clone as clone
-from ._specs import Tensor as Tensor
-from ._specs import TensorSpec as TensorSpec
-from ._summary import summary as summary
+from ._show import Explorer as Explorer
+from ._show import explore as explore
+from ._show import plot as plot
+from ._show import summary as summary
 from ._trace import Coverage as Coverage
 from ._trace import Problem as Problem
 from ._trace import Trace as Trace

@@ -8,15 +8,11 @@ Python, so this is a subclassed model; compose still recovers its connectivity, 
 Run: python examples/captioning.py
 """
 
-import os
+import keras
+import numpy as np
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up noise out
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-import compose  # noqa: E402
-from compose import Tensor  # noqa: E402
+import compose
+from compose import Tensor
 
 IMAGE = (16, 16, 3)  # tiny images and vocabulary keep the example fast
 VOCAB, STEPS, UNITS = 12, 4, 16

@@ -6,13 +6,11 @@ Run: python examples/nesting.py
 import os
 import tempfile
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up noise out
+import keras
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-import compose  # noqa: E402
-from compose import Tensor  # noqa: E402
+import compose
+from compose import Tensor
 
 
 def mlp(units: int, name: str) -> keras.Model:

@@ -8,16 +8,12 @@ error at construction, not a shape error deep inside a training step.
 Run: python examples/pix2pix.py
 """
 
-import os
+import keras
+import numpy as np
+import tensorflow as tf
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up noise out
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-import compose  # noqa: E402
-from compose import Tensor  # noqa: E402
+import compose
+from compose import Tensor
 
 SIZE = 32  # 32x32 images keep the example fast; pix2pix uses 256x256
 L1_WEIGHT = 100.0  # the pix2pix paper's weight of the L1 term in the generator's loss

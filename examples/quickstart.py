@@ -3,15 +3,11 @@
 Run: python examples/quickstart.py
 """
 
-import os
+import keras
+import numpy as np
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up noise out
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-import compose  # noqa: E402
-from compose import Tensor  # noqa: E402
+import compose
+from compose import Tensor
 
 
 class Residual(compose.Block):

@@ -9,15 +9,11 @@
 Run: python examples/transfer_learning.py
 """
 
-import os
+import keras
+import numpy as np
+import tensorflow as tf
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-import compose  # noqa: E402
+import compose
 
 IMAGE = (32, 32, 3)  # tiny images keep the example fast; weights=None downloads nothing
 

@@ -13,16 +13,12 @@ Functional model can express. compose traces it anyway and says how much it saw:
 Run: python examples/tree_network.py
 """
 
-import os
+import keras
+import numpy as np
+import tensorflow as tf
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up noise out
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-import compose  # noqa: E402
-from compose import Tensor  # noqa: E402
+import compose
+from compose import Tensor
 
 
 class Combine(compose.Block):

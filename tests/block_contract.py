@@ -10,7 +10,7 @@ import keras
 import numpy as np
 
 import compose
-from compose._specs import Mismatch, match
+from compose._blocks._specs import Mismatch, match
 
 
 def _random(shape: tuple[int, ...], dtype: str) -> np.ndarray:

@@ -5,8 +5,8 @@ import os
 # Before TensorFlow is imported anywhere: keep its start-up noise out of test output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
-import pytest  # noqa: E402
+import keras
+import pytest
 
 
 @pytest.fixture(autouse=True)

@@ -3,14 +3,10 @@ model whose attribute names equal the Functional layers' names, so both traces s
 
 from __future__ import annotations
 
-import os
+import keras
+import tensorflow as tf
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from keras import layers  # noqa: E402
+from keras import layers
 
 
 def mlp():

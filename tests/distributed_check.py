@@ -9,22 +9,19 @@ Usage: python distributed_check.py OUT_DIR
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-import tensorflow as tf  # noqa: E402
+import tensorflow as tf
 
 _cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(
     _cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
 )
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-from nesting_models import UNITS, WithFunctional, hybrid_model  # noqa: E402
+import keras
+import numpy as np
+from nesting_models import UNITS, WithFunctional, hybrid_model
 
 STEPS = 3
 

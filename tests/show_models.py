@@ -10,13 +10,11 @@ from __future__ import annotations
 import os
 import pathlib
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import keras
+import numpy as np
+from keras import layers
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-from keras import layers  # noqa: E402
-
-import corpus  # noqa: E402
+import corpus
 
 GOLDEN = pathlib.Path(__file__).parent / "golden"
 

@@ -36,3 +36,10 @@ def test_example_runs(name, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert EXPECTED[name] in result.stdout, result.stdout[-3000:]
     assert not list(tmp_path.iterdir()), "the example left files in the working directory"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_example_reads_like_user_code(name):
+    # The examples are the documentation's showcase: no environment set-up, no linter escapes.
+    source = (EXAMPLES / name).read_text(encoding="utf-8")
+    assert "os.environ" not in source and "noqa" not in source

@@ -3,25 +3,22 @@
 # and review the diff before committing.
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
 
-import re  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
+import keras
+import numpy as np
+import pytest
+from keras import layers
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from keras import layers  # noqa: E402
-
-import compose  # noqa: E402
-import corpus  # noqa: E402
-import show_models  # noqa: E402
-from compose._display import mimebundle  # noqa: E402
-from compose._dot import render  # noqa: E402
-from compose._trace import trace  # noqa: E402
+import compose
+import corpus
+import show_models
+from compose._show._dot import render
+from compose import trace
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
 
@@ -119,7 +116,7 @@ def test_graphviz_failure_is_our_error_with_its_stderr():
 @needs_dot
 def test_graphviz_failure_is_our_error_under_python_O():
     code = (
-        "from compose._dot import render\n"
+        "from compose._show._dot import render\n"
         "from compose import GraphvizError\n"
         "try:\n    render('digraph {', 'png')\n"
         "except GraphvizError as err:\n    print('caught', bool(err.stderr))\n"
@@ -171,14 +168,14 @@ def test_golden_dot(factory, tmp_path):
 def test_notebook_bundle_is_the_svg_plot_and_the_summary():
     model, _, _ = corpus.mlp()
     result = trace(model)
-    bundle = mimebundle(result)
+    bundle = result._repr_mimebundle_()
     assert bundle["image/svg+xml"].lstrip().startswith("<?xml") and "<svg" in bundle["image/svg+xml"]
     assert bundle["text/plain"] == compose.summary(result, print_fn=None)
-    assert set(mimebundle(result, exclude={"image/svg+xml"})) == {"text/plain"}
+    assert set(result._repr_mimebundle_(exclude={"image/svg+xml"})) == {"text/plain"}
 
 
 def test_notebook_falls_back_to_the_summary_without_graphviz(monkeypatch, tmp_path):
     model, _, _ = corpus.mlp()
     result = trace(model)
     no_dot_on_path(monkeypatch, tmp_path)
-    assert mimebundle(result) == {"text/plain": compose.summary(result, print_fn=None)}
+    assert result._repr_mimebundle_() == {"text/plain": compose.summary(result, print_fn=None)}

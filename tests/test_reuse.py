@@ -2,17 +2,15 @@
 
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import keras
+import numpy as np
+import pytest
+from keras import layers
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from keras import layers  # noqa: E402
-
-import compose  # noqa: E402
-import corpus  # noqa: E402
-import test_trace_dynamic as dynamic  # noqa: E402
-from compose._op_layers import TFOp  # noqa: E402
+import compose
+import corpus
+import test_trace_dynamic as dynamic
+from compose._reuse import TFOp
 
 RNG = np.random.default_rng(0)
 

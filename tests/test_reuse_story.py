@@ -1,15 +1,12 @@
 """The transfer-learning story of examples/transfer_learning.py, checked as a user would."""
 
 import importlib.util
-import os
 import pathlib
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import keras
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-import compose  # noqa: E402
+import compose
 
 _EXAMPLE = pathlib.Path(__file__).parents[1] / "examples" / "transfer_learning.py"
 _spec = importlib.util.spec_from_file_location("transfer_learning", _EXAMPLE)

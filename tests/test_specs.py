@@ -5,7 +5,7 @@ import typing
 import pytest
 
 from compose import Tensor, TensorSpec
-from compose._specs import Mismatch, match, spec_from_annotation
+from compose._blocks._specs import Mismatch, match, spec_from_annotation
 
 
 def test_spec_normalizes_shape_and_dtype():

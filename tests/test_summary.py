@@ -1,19 +1,15 @@
 # Golden files: tests/golden/*.summary.txt. Regenerate them with
 #     COMPOSE_UPDATE_GOLDEN=1 python -m pytest tests/test_summary.py
 # and review the diff before committing.
-import os
+import keras
+import numpy as np
+import pytest
+from keras import layers
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from keras import layers  # noqa: E402
-
-import compose  # noqa: E402
-import corpus  # noqa: E402
-import show_models  # noqa: E402
-from compose._trace import trace  # noqa: E402
+import compose
+import corpus
+import show_models
+from compose import trace
 
 
 def rows(text: str) -> dict[str, tuple[str, str, str]]:

@@ -1,12 +1,8 @@
-import os
+import networkx as nx
+import pytest
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-import networkx as nx  # noqa: E402
-import pytest  # noqa: E402
-
-import corpus  # noqa: E402
-from compose._trace import trace  # noqa: E402
+import corpus
+from compose import trace
 
 
 def layer_edges(graph: nx.MultiDiGraph) -> set[tuple[str, str]]:

@@ -1,15 +1,11 @@
-import os
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from keras import layers
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from keras import layers  # noqa: E402
-
-from compose import TraceError  # noqa: E402
-from compose._trace import trace  # noqa: E402
+from compose import TraceError
+from compose import trace
 
 
 class Broken(keras.layers.Layer):

@@ -1,21 +1,17 @@
 """The eager strategy: TF ops recorded as they run, exact edges, and honest shapes."""
 
-import os
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from keras import layers
+from tensorflow.python.eager import context as tf_context
+from tensorflow.python.eager import execute as tf_execute
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from keras import layers  # noqa: E402
-from tensorflow.python.eager import context as tf_context  # noqa: E402
-from tensorflow.python.eager import execute as tf_execute  # noqa: E402
-
-import compose  # noqa: E402
-from compose import TraceError  # noqa: E402
-from compose._trace import trace  # noqa: E402
-from compose.demo import HybridClassifier  # noqa: E402
+import compose
+from compose import TraceError
+from compose import trace
+from compose.demo import HybridClassifier
 
 
 def edges(result):

@@ -1,17 +1,13 @@
-import os
+import threading
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import keras
+import numpy as np
+from keras import layers
 
-import threading  # noqa: E402
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-from keras import layers  # noqa: E402
-
-import corpus  # noqa: E402
-import test_trace_dynamic as dynamic  # noqa: E402
-from compose._trace import trace  # noqa: E402
-from keras.src.layers.layer import Layer  # noqa: E402
+import corpus
+import test_trace_dynamic as dynamic
+from compose import trace
+from keras.src.layers.layer import Layer
 
 
 def _state(model):

@@ -21,6 +21,7 @@ import re
 from importlib import resources
 from typing import Any
 
+from ._outline import as_trace, shape_text
 from ._repeats import Repeat, find_repeats
 
 #: The vendored elkjs release (see assets/README.md).
@@ -100,11 +101,9 @@ def explore(
         >>> page.html.startswith("<!DOCTYPE html>")
         True
     """
-    import compose  # late: compose's __init__ imports this module
-
     if depth is not None and depth < 1:
         raise ValueError(f"depth must be >= 1 (or None for everything open), got {depth}")
-    trace = model_or_trace if isinstance(model_or_trace, compose.Trace) else compose.trace(model_or_trace, *inputs, **call_kwargs)
+    trace = as_trace(model_or_trace, inputs, call_kwargs)
     repeats = find_repeats(trace) if roll_up else ()
     data = describe(trace, depth, repeats)
     if title is None:
@@ -140,11 +139,6 @@ def json_for_script(data: Any) -> str:
 
 def _asset(name: str) -> str:
     return resources.files(__package__).joinpath("assets", name).read_text(encoding="utf-8")
-
-
-def shape_text(spec: Any) -> str:
-    """``(None, 16)``, as summary and plot write a shape; ``?`` when unknown."""
-    return "?" if spec.shape is None else "(" + ", ".join(str(dim) for dim in spec.shape) + ")"
 
 
 def describe(trace: Any, depth: int | None, repeats: tuple[Repeat, ...] = ()) -> dict[str, Any]:
@@ -321,7 +315,8 @@ def _coverage_line(trace: Any) -> str:
 
 
 def _dtypes(specs: list[Any]) -> str:
-    return ", ".join(dict.fromkeys(str(spec.dtype) for spec in specs if spec.dtype is not None))
+    # An untyped tensor (a TensorArray's flow: its spec is None) has no dtype to show.
+    return ", ".join(dict.fromkeys(str(spec.dtype) for spec in specs if spec is not None and spec.dtype is not None))
 
 
 def _parent_path(hierarchy: Any, path: str) -> str:

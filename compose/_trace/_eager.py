@@ -20,25 +20,21 @@ generators).
 from __future__ import annotations
 
 import contextlib
-import re
 from typing import Any, Iterator
 
 import attrs
 import networkx as nx
 import tensorflow as tf
-from tensorflow.python.eager import context as tf_context
-from tensorflow.python.eager import execute as tf_execute
 
-from .._specs import TensorSpec
-from ._graph import _NAMES, _NO_SOURCE, _PLUMBING
-from ._inputs import as_arrays
-from ._recorder import Recorder, snake, spec_of
+from .._blocks import TensorSpec
+from .._compat import eager_context, eager_execute
+from ._inputs import as_arrays, has_unknown_dims
+from ._ops import Role, op_name, role
+from ._recorder import Recorder, spec_of
 from ._result import Call
 
-#: How TensorFlow names the op that runs a ``tf.function`` (its FuncGraph) eagerly, ``forward``
-#: under a gradient tape; the number changes with every tracing, so the node is named after the
-#: Python function instead.
-_FUNCTION_CALL = re.compile(r"__(?:inference|forward)_(.+)_\d+")
+#: What the unknown dims of shape-only inputs become in the first run, and in the second.
+_FIRST_SIZE, _SECOND_SIZE = 2, 3
 
 
 @attrs.frozen(eq=False)
@@ -64,14 +60,22 @@ class _Executed:
 
 class EagerRecorder(Recorder):
     strategy = "eager"
+    runs_model = True
 
-    def __init__(self, *args: Any, unknown_size: int = 2) -> None:
+    def __init__(self, *args: Any, unknown_size: int = _FIRST_SIZE) -> None:
         super().__init__(*args)
         self.unknown_size = unknown_size  # what an unknown dim of a shape-only input becomes
         self.tape = tf.GradientTape(persistent=True, watch_accessed_variables=False)
         self._watched: list[tuple[str, Any]] = []
         self._executed: dict[int, tuple[_Executed, int]] = {}  # id(output) -> (op, output index)
         self._op_nodes: dict[int, str] = {}
+
+    def refine(self, session: Any) -> None:
+        """Inputs made up from shapes ran with their unknown dims as 2: a second run with 3
+        tells which recorded dims follow that made-up size (see `open_unknown_dims`)."""
+        if self.unknown_size == _FIRST_SIZE and has_unknown_dims(session.inputs):
+            again, _ = session.run(type(self), unknown_size=_SECOND_SIZE)
+            open_unknown_dims(self, again)
 
     def produce(self, node: str, tensor: Any) -> None:
         super().produce(node, tensor)
@@ -91,17 +95,17 @@ class EagerRecorder(Recorder):
 
     @contextlib.contextmanager
     def active(self) -> Iterator[None]:
-        context = tf_context.context()
-        execute = tf_execute.execute
+        context = eager_context()
+        execute = eager_execute.execute
         context.add_op_callback(self._on_op)
         # Ops leaving the C fast path (fallbacks, function calls) reach callbacks only through
         # this variant, which TensorFlow's own `add_op_callback` installs and never removes.
-        tf_execute.execute = tf_execute.execute_with_callbacks
+        eager_execute.execute = eager_execute.execute_with_callbacks
         try:
             with super().active():
                 yield
         finally:
-            tf_execute.execute = execute
+            eager_execute.execute = execute
             context.remove_op_callback(self._on_op)
 
     def _on_op(self, op_type: Any, inputs: Any, attrs_: Any, outputs: Any, op_name: Any = None, graph: Any = None) -> None:
@@ -123,11 +127,11 @@ class EagerRecorder(Recorder):
         if found is None:
             return self._inferred(tensor)
         executed, index = found
-        kind = executed.op.type
-        if kind in _PLUMBING:
-            index = index if kind == "IdentityN" else 0
+        kind = role(executed.op.type)
+        if kind is Role.PLUMBING:
+            index = index if executed.op.type == "IdentityN" else 0
             return self.sources(executed.inputs[index]) if len(executed.inputs) > index else []
-        if kind in _NO_SOURCE:
+        if kind in (Role.NO_SOURCE, Role.VARIABLE, Role.CAPTURE):
             return []
         node = self._op_nodes.get(id(executed))
         if node is None:
@@ -143,10 +147,8 @@ class EagerRecorder(Recorder):
         return [(node, True)]
 
     def _op_node(self, executed: _Executed) -> str:
-        function = _FUNCTION_CALL.fullmatch(executed.op.type)
-        name = function.group(1) if function else _NAMES.get(executed.op.type, snake(executed.op.type))
         outputs = list(executed.outputs)
-        return self.add_op(name, [], outputs, Call(executed.inputs, {}, outputs, operation=executed.op))
+        return self.add_op(op_name(executed.op.type), [], outputs, Call(executed.inputs, {}, outputs, operation=executed.op))
 
     def _inferred(self, tensor: Any) -> list[tuple[str, bool]]:
         if not isinstance(tensor, tf.Tensor) or not tensor.dtype.is_floating or not self._watched:

@@ -12,41 +12,23 @@ node. Every edge is exact. Nothing runs: the graph is only built, so no weight c
 from __future__ import annotations
 
 import contextlib
-import re
 import types
 import weakref
 from typing import Any, Iterator
 
 import tensorflow as tf
-from keras.src import tree
+from keras import tree
 
 from ._inputs import as_tf_specs
 from ._locate import register_converted
-from ._recorder import Recorder, snake
+from ._ops import BRANCHES, LOOPS, UNIQUIFIED, Role, op_name, role
+from ._recorder import Recorder
 from ._result import Call
-
-#: Ops that pass a tensor through unchanged: followed, never nodes.
-_PLUMBING = frozenset({"Identity", "IdentityN", "EnsureShape"})
-#: Ops whose output is no dataflow from the model's inputs: weights and constants.
-_NO_SOURCE = frozenset({"Const", "ReadVariableOp", "VarHandleOp", "VariableV2", "Placeholder"})
-#: TensorFlow op types renamed to what they do; others are their type in snake case.
-_NAMES = {
-    "AddV2": "add", "Sub": "subtract", "Mul": "multiply", "RealDiv": "divide",
-    "BatchMatMulV2": "matmul", "BatchMatMulV3": "matmul", "MatMul": "matmul",
-    "ConcatV2": "concat", "Pack": "stack", "StridedSlice": "slice", "If": "cond",
-    "StatelessIf": "cond", "While": "while", "StatelessWhile": "while",
-}
-_CONTROL = {"If": ("then_branch", "else_branch"), "StatelessIf": ("then_branch", "else_branch"),
-            "While": ("body",), "StatelessWhile": ("body",)}
 
 
 #: AutoGraph's conversion of each user `call` function, made once per function and held weakly
 #: (a class that goes away takes it along; a `call` replaced on the class is converted anew).
 _CONVERTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-#: The suffix TensorFlow adds to make a repeated name scope unique (``Gelu_1``, ``res_0_2``).
-_UNIQUIFIED = re.compile(r"_\d+$")
 
 
 class GraphRecorder(Recorder):
@@ -127,16 +109,17 @@ class GraphRecorder(Recorder):
         if not isinstance(tensor, tf.Tensor) or not hasattr(tensor, "op"):
             return []
         op = tensor.op
-        if op.type in _PLUMBING:
+        kind = role(op.type)
+        if kind is Role.PLUMBING:
             index = tensor.value_index if op.type == "IdentityN" else 0
             return self.sources(op.inputs[index]) if len(op.inputs) > index else []
-        if op.type == "Placeholder":
+        if kind is Role.CAPTURE:
             return self._from_outside(tensor)
-        if op.type in _NO_SOURCE:
+        if kind in (Role.NO_SOURCE, Role.VARIABLE):
             return []
         if id(op) in self._op_nodes:
             return [(self._op_nodes[id(op)], True)]
-        if op.type in _CONTROL:
+        if kind is Role.CONTROL:
             # A loop's body leads back to the loop: name the node before following its inputs.
             node = self._op_node(op)
             found = [s for t in [*op.inputs, *self._inner_outputs(op)] for s in self.sources(t)]
@@ -155,8 +138,7 @@ class GraphRecorder(Recorder):
         call = Call(tuple(op.inputs), {}, outputs, operation=op)
         # A TensorFlow function made of several ops (`tf.nn.gelu`: neg, multiply, erfc, ...) is
         # one node named after it, as a user wrote it.
-        name = snake(_UNIQUIFIED.sub("", group.rsplit("/", 1)[-1])) if group else None
-        node = self.add_op(name or _NAMES.get(op.type, snake(op.type)), [], outputs, call)
+        node = self.add_op(op_name(op.type, group), [], outputs, call)
         self._op_nodes[id(op)] = node
         return node
 
@@ -175,7 +157,7 @@ class GraphRecorder(Recorder):
         if len(parts) <= len(layers):
             return None
         for part, name in zip(parts, layers):
-            if part != name and not (part.startswith(name) and _UNIQUIFIED.fullmatch(part[len(name):])):
+            if part != name and not (part.startswith(name) and UNIQUIFIED.fullmatch(part[len(name):])):
                 return None
         return "/".join(parts[: len(layers) + 1])
 
@@ -187,8 +169,7 @@ class GraphRecorder(Recorder):
             and op is not None
             and id(tensor) not in self.producers
             and op.name.startswith(group + "/")
-            and op.type not in _CONTROL
-            and op.type != "Placeholder"
+            and role(op.type) not in (Role.CONTROL, Role.CAPTURE)
         )
         if not inside:
             return self.sources(tensor)
@@ -207,13 +188,13 @@ class GraphRecorder(Recorder):
     def _loop_of(self, graph: Any) -> Any:
         outer = getattr(graph, "outer_graph", None)
         for op in outer.get_operations() if outer is not None else ():
-            if op.type in ("While", "StatelessWhile") and op.get_attr("body").name == graph.name:
+            if op.type in LOOPS and op.get_attr("body").name == graph.name:
                 return op
         return None
 
     def _inner_outputs(self, op: Any) -> list[Any]:
         inner = []
-        for attr in _CONTROL.get(op.type, ()):
+        for attr in BRANCHES.get(op.type, ()):
             graph = self.func_graphs.get(op.get_attr(attr).name)
             inner += list(graph.outputs) if graph is not None else []
         return inner

@@ -8,20 +8,18 @@ layer's Keras name.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Iterator
 
 import keras
 import networkx as nx
-from keras.src.models.functional import Functional
+
+from .._compat import KERAS_BOOKKEEPING, Functional
+from ._node import Node
 
 #: Keras's own containers: shipped by Keras, yet opened like user layers.
 _CONTAINERS = (keras.Sequential, Functional, keras.Model)
 
-#: Attributes Keras keeps on every layer that may hold layers (tracking lists, graph nodes,
-#: Sequential's private Functional twin). Only attributes a user wrote name a child.
-_KERAS_INTERNALS = frozenset(
-    {"_layers", "_tracker", "_inbound_nodes", "_outbound_nodes", "_functional", "_operations"}
-)
 
 LeafRule = Callable[[keras.layers.Layer], bool]
 
@@ -80,7 +78,7 @@ def children(layer: keras.layers.Layer) -> list[tuple[str, keras.layers.Layer]]:
     named: dict[int, tuple[str, keras.layers.Layer]] = {}
     # Public attributes name a child first; private ones only when nothing public holds it.
     attributes = sorted(
-        ((a, v) for a, v in vars(layer).items() if a not in _KERAS_INTERNALS and not a.startswith("_self_")),
+        ((a, v) for a, v in vars(layer).items() if a not in KERAS_BOOKKEEPING and not a.startswith("_self_")),
         key=lambda item: item[0].startswith("_"),
     )
     for attr, value in attributes:
@@ -158,6 +156,11 @@ class LayerTree:
                 tree.add_edge(self.parent[path], path)
         return tree
 
+    def unreached_node(self, path: str, params: int) -> Node:
+        """The `Node` of a layer known only from the tree: one the trace never reached."""
+        layer = self.layers[path]
+        return Node("unreached", path, type(layer).__name__, layer=layer, parent=self.parent[path] or None, params=params)
+
     def unreached(self, calls: dict[str, int]) -> list[str]:
         """Leaf paths never called, in hierarchy order."""
         return [p for p, is_leaf in self.leaves.items() if is_leaf and p and not calls.get(p)]
@@ -174,12 +177,19 @@ def _own_params(layers: dict[str, keras.layers.Layer], parent: dict[str, str | N
             if id(weight) in claimed:
                 continue
             claimed.add(id(weight))
-            own[path] += int(_size(weight.shape))
+            own[path] += count_params([weight])
     return own
 
 
-def _size(shape: Any) -> int:
-    size = 1
-    for dim in shape:
-        size *= int(dim)
-    return size
+def subtree_params(hierarchy: nx.DiGraph) -> dict[str, int]:
+    """Weights held in each layer's subtree (``params`` summed below it), in one bottom-up pass."""
+    totals: dict[str, int] = {}
+    for path in reversed(list(nx.topological_sort(hierarchy))):
+        totals[path] = hierarchy.nodes[path]["params"] + sum(totals[c] for c in hierarchy.successors(path))
+    return totals
+
+
+def count_params(weights: Any) -> int:
+    """How many numbers the weights hold, each weight once (a weight listed twice is one)."""
+    unique = {id(w): w for w in weights}.values()
+    return sum(math.prod(int(d) for d in w.shape) for w in unique)

@@ -11,12 +11,13 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-import compose
-
+#: Folders of code that is not the user's: keras, tensorflow, compose itself (this file's
+#: package's parent) and the standard library.
 _LIBRARIES = tuple(
     os.path.dirname(os.path.dirname(os.path.abspath(module.__file__))) + os.sep + name + os.sep
-    for module, name in ((keras, "keras"), (tf, "tensorflow"), (compose, "compose"))
+    for module, name in ((keras, "keras"), (tf, "tensorflow"))
 )
+_LIBRARIES += (os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,)
 _LIBRARIES += (sysconfig.get_paths()["stdlib"] + os.sep,)
 _GENERATED = "__autograph_generated_file"
 

@@ -13,8 +13,6 @@ recorded nodes that produced it (Keras history, a TensorFlow graph walk, or eage
 from __future__ import annotations
 
 import contextlib
-import math
-import re
 import threading
 from typing import Any, Iterator
 
@@ -22,27 +20,22 @@ import attrs
 import keras
 import networkx as nx
 import tensorflow as tf
-from keras.src import tree
-from keras.src.backend import get_keras_mask as keras_mask
-from keras.src.backend import set_keras_mask
-from keras.src.layers.layer import Layer
-from keras.src.ops.operation import Operation
+from keras import Operation, tree
+from keras.layers import Layer
 
-from .._specs import TensorSpec
-from ._hierarchy import LayerTree
+from .._blocks import TensorSpec
+from .._compat import get_keras_mask, set_keras_mask
+from ._hierarchy import LayerTree, count_params
+from ._ops import is_identity_keras_op, keras_op_name
+from ._node import Node
 from ._result import Call
 
+#: One recording at a time: the patches are class attributes, shared by every thread.
+LOCK = threading.RLock()
 _active = threading.local()
-#: Keras ops that hand a tensor on unchanged: never nodes.
-_IDENTITY_OPS = frozenset({"convert_to_tensor", "identity"})
 _ORIGINAL_CALL = Layer.__call__
 _ORIGINAL_LAYER_SYMBOLIC = Layer.symbolic_call
 _ORIGINAL_OP_SYMBOLIC = Operation.symbolic_call
-
-
-def snake(name: str) -> str:
-    """``"GetItem"`` -> ``"get_item"``: how op classes and TF op types become node names."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
 def tensors(structure: Any) -> list[Any]:
@@ -71,7 +64,7 @@ def _fresh_passthrough(outputs: Any, inputs: list[Any]) -> Any:
         if id(value) not in given:
             return value
         copy = tf.identity(value)
-        mask = keras_mask(value)
+        mask = get_keras_mask(value)
         if mask is not None:
             set_keras_mask(copy, mask)
         return copy
@@ -95,9 +88,22 @@ class Failure:
 
 
 class Recorder:
-    """The graph being recorded by one strategy run. Subclasses define `sources`."""
+    """The graph being recorded by one strategy run.
 
-    strategy = ""
+    A strategy is a subclass: it says how it runs the model (`run`), how a consumed tensor leads
+    back to recorded nodes (`sources`), what it improves afterwards (`refine`), and declares what
+    else differs in the class attributes below; the tracer asks nothing else of it.
+    """
+
+    #: The strategy's name, on every node it records and in `Trace.strategies`.
+    strategy = "plain"
+    #: It runs the model on values, so variables may change: they are saved before and restored.
+    runs_model = False
+    #: Its failure is a problem of the trace. A strategy that stops at anything beyond its reach
+    #: (the symbolic one, at any TensorFlow op) leaves the explanation to the next one.
+    failures_are_problems = True
+    #: Keras operations applied to KerasTensors (operators, ``keras.ops``) become op nodes.
+    records_keras_ops = False
 
     def __init__(self, tree_: LayerTree) -> None:
         self.tree = tree_
@@ -133,6 +139,10 @@ class Recorder:
         with self.active():
             return model(*args, **kwargs)
 
+    def refine(self, session: Any) -> None:
+        """After the run and `finish`: improve what was recorded (a `_tracing.Session` can run
+        the model again). Nothing by default."""
+
     # -- bookkeeping ----------------------------------------------------------------------------
 
     def produce(self, node: str, tensor: Any) -> None:
@@ -153,20 +163,19 @@ class Recorder:
             return None
         return self.graph.graph["containers"][self.stack[-1]]["path"] or None
 
-    def add_node(self, node: str, **attributes: Any) -> None:
-        attributes.setdefault("layer", None)
-        attributes.setdefault("params", 0)
-        attributes.setdefault("input_specs", [])
-        attributes.setdefault("output_specs", [])
-        attributes.setdefault("scope", self.scope)
-        attributes.setdefault("parent", self.scope_path())
-        attributes["strategy"] = self.strategy
-        self.graph.add_node(node, **attributes)
+    def node(self, kind: str, path: str, class_name: str, **fields: Any) -> Node:
+        """A `Node` recorded here: in the container call being run, by this strategy."""
+        fields.setdefault("scope", self.scope)
+        fields.setdefault("parent", self.scope_path())
+        return Node(kind, path, class_name, strategy=self.strategy, **fields)
+
+    def add_node(self, node_id: str, node: Node) -> None:
+        self.graph.add_node(node_id, **node.attributes())
         if self._resolving is None:
             self._seq += 1
-            self.order[node] = (self._seq, 0)
+            self.order[node_id] = (self._seq, 0)
         else:  # an op found while resolving: it goes just before the call that consumed it
-            self.order[node] = (self._resolving, -1, len(self.order))
+            self.order[node_id] = (self._resolving, -1, len(self.order))
 
     def connect(self, node: str | None, inputs: list[Any]) -> None:
         """Edges into ``node`` from wherever each input tensor came from, resolved in
@@ -198,15 +207,10 @@ class Recorder:
     def add_op(self, name: str, inputs: list[Any], outputs: list[Any], call: Call | None = None) -> str:
         scope_path = self.scope_path()
         node = self.fresh_id(f"{scope_path}/{name}" if scope_path else name)
-        self.add_node(
-            node,
-            kind="op",
-            path=node,
-            class_name=name,
-            input_specs=[spec_of(t) for t in inputs],
-            output_specs=[spec_of(t) for t in outputs],
-            call=call,
-        )
+        self.add_node(node, self.node(
+            "op", node, name,
+            input_specs=[spec_of(t) for t in inputs], output_specs=[spec_of(t) for t in outputs], call=call,
+        ))
         self.connect(node, inputs)
         for tensor in outputs:
             self.produce(node, tensor)
@@ -216,6 +220,12 @@ class Recorder:
 
     @contextlib.contextmanager
     def active(self) -> Iterator[None]:
+        """Record the layer calls made inside; the lock is held, so one recording at a time."""
+        with LOCK, self._patches():
+            yield
+
+    @contextlib.contextmanager
+    def _patches(self) -> Iterator[None]:
         _active.recorder = self
         # Keras rewrites exceptions raised in `call` and drops their frames; the user's
         # file:line is in those frames, so filtering is off while recording.
@@ -245,17 +255,11 @@ class Recorder:
             return self._leaf_call(layer, node, path, inputs, args, kwargs)
         return self._container_call(layer, node, path, inputs, args, kwargs)
 
-    def _layer_attributes(self, layer: Layer, path: str, inputs: list[Any]) -> dict[str, Any]:
-        return dict(
-            kind="layer",
-            path=path,
-            layer=layer,
-            class_name=type(layer).__name__,
-            input_specs=[spec_of(t) for t in inputs],
-        )
+    def _layer_node(self, layer: Layer, path: str, inputs: list[Any]) -> Node:
+        return self.node("layer", path, type(layer).__name__, layer=layer, input_specs=[spec_of(t) for t in inputs])
 
     def _leaf_call(self, layer: Layer, node: str, path: str, inputs: list, args: tuple, kwargs: dict) -> Any:
-        self.add_node(node, **self._layer_attributes(layer, path, inputs))
+        self.add_node(node, self._layer_node(layer, path, inputs))
         self.connect(node, inputs)
         self._in_leaf += 1
         try:
@@ -266,7 +270,7 @@ class Recorder:
         finally:
             self._in_leaf -= 1
             # Counted after the call: a leaf built during it gained its weights only then.
-            self.graph.nodes[node]["params"] = sum(math.prod(w.shape) for w in layer.weights)
+            self.graph.nodes[node]["params"] = count_params(layer.weights)
         outputs = _fresh_passthrough(outputs, inputs)
         flat = tensors(outputs)
         self.graph.nodes[node]["output_specs"] = [spec_of(t) for t in flat]
@@ -283,9 +287,8 @@ class Recorder:
         # Ops computing the container's inputs belong to the caller, those computing its
         # outputs to the container: resolve both at the border, each in its own scope.
         self.connect(None, inputs)
-        attributes = self._layer_attributes(layer, path, inputs)
-        attributes.update(scope=self.scope, parent=self.scope_path(), strategy=self.strategy, params=0)
-        self.graph.graph["containers"][node] = attributes
+        container = self._layer_node(layer, path, inputs)
+        self.graph.graph["containers"][node] = attributes = container.attributes()
         self.stack.append(node)
         try:
             with self.expanding(layer):
@@ -320,15 +323,13 @@ class Recorder:
     def add_inputs(self, structure: Any) -> None:
         self.graph.graph["inputs"] = structure
         for name, tensor in _named_leaves(structure, "input"):
-            self.add_node("@" + name, kind="input", path=name, class_name="Input",
-                          output_specs=[spec_of(tensor)], scope=None, parent=None)
+            self.add_node("@" + name, self.node("input", name, "Input", output_specs=[spec_of(tensor)], scope=None, parent=None))
             self.produce("@" + name, tensor)
 
     def add_outputs(self, structure: Any) -> None:
         self.graph.graph["outputs"] = structure
         for name, tensor in _named_leaves(structure, "output"):
-            self.add_node("@" + name, kind="output", path=name, class_name="Output",
-                          input_specs=[spec_of(tensor)], scope=None, parent=None)
+            self.add_node("@" + name, self.node("output", name, "Output", input_specs=[spec_of(tensor)], scope=None, parent=None))
             self.connect("@" + name, [tensor])
 
 
@@ -368,14 +369,13 @@ def _patched_layer_symbolic(layer: Layer, *args: Any, **kwargs: Any) -> Any:
 def _patched_op_symbolic(op: Operation, *args: Any, **kwargs: Any) -> Any:
     outputs = _ORIGINAL_OP_SYMBOLIC(op, *args, **kwargs)
     recorder = getattr(_active, "recorder", None)
-    if recorder is not None and not recorder._in_leaf and recorder.strategy == "symbolic":
+    if recorder is not None and not recorder._in_leaf and recorder.records_keras_ops:
         inputs, flat = tensors((args, kwargs)), tensors(outputs)
-        name = snake(type(op).__name__)
-        if name in _IDENTITY_OPS and len(inputs) == len(flat) == 1:
+        if is_identity_keras_op(op) and len(inputs) == len(flat) == 1:
             # Plumbing (Functional standardizing its inputs): the output is the input.
             source = recorder.producers.get(id(inputs[0]))
             if source is not None:
                 recorder.produce(source, flat[0])
             return outputs
-        recorder.add_op(name, inputs, flat, Call(args, kwargs, outputs, operation=op))
+        recorder.add_op(keras_op_name(op), inputs, flat, Call(args, kwargs, outputs, operation=op))
     return outputs

@@ -7,17 +7,12 @@ read-only by consumers (summary tables, plots, reuse); `Trace.view` returns a ne
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import attrs
 import networkx as nx
 
-#: Values of the ``kind`` node attribute in `Trace.graph`.
-NODE_KINDS = ("input", "output", "layer", "op", "unreached")
-
-#: Names of the strategies, in the order they are tried.
-STRATEGIES = ("symbolic", "graph", "eager")
-
+from ._hierarchy import subtree_params
 
 @attrs.frozen(eq=False)
 class Call:
@@ -51,7 +46,7 @@ class Problem:
             ``"ValueError: boom"`` or ``"`.numpy()` is not available on a symbolic tensor"``.
         location: ``"file.py:42"``, the innermost frame of the failure in the user's own code
             (outside keras, tensorflow and compose), or ``None`` when there is no such frame.
-        strategy: the strategy that met the problem (one of `STRATEGIES`).
+        strategy: the strategy that met the problem (``"symbolic"``, ``"graph"`` or ``"eager"``).
     """
 
     path: str | None
@@ -69,7 +64,7 @@ class StrategyRun:
     """One strategy's attempt on the model.
 
     Attributes:
-        name: one of `STRATEGIES`.
+        name: the strategy's name (``"symbolic"``, ``"graph"``, ``"eager"``).
         finished: ``True`` when it ran the model's ``call`` to the end.
         reason: why it stopped, when it did not finish (``None`` otherwise).
         nodes: ids of the `Trace.graph` nodes this strategy contributed, in graph order.
@@ -107,12 +102,29 @@ class Coverage:
         """Every leaf layer reached, every edge exact, and no problem met."""
         return not self.unreached and not self.inferred_edges and not self.problems
 
-    def __str__(self) -> str:
+    def sentence(self, problems: bool = True) -> str:
+        """The coverage sentence every view prints: ``"2/3 layers reached, 4 exact and 1
+        inferred edges"``, then ``", 1 problem(s)"`` when there are any (and ``problems``)."""
         text = f"{self.layers_reached}/{self.layers_total} layers reached"
         text += f", {self.exact_edges} exact and {self.inferred_edges} inferred edges"
-        if self.problems:
-            text += f", {len(self.problems)} problem(s): " + "; ".join(map(str, self.problems))
+        if problems and self.problems:
+            text += f", {len(self.problems)} problem(s)"
         return text
+
+    def __str__(self) -> str:
+        details = ": " + "; ".join(map(str, self.problems)) if self.problems else ""
+        return self.sentence() + details
+
+
+#: How a Trace shows itself in a notebook. The showing part sets it when imported: it draws
+#: traces, so it imports the tracer, never the other way round.
+_notebook_display: Callable[[Trace, Any, Any], dict[str, str]] | None = None
+
+
+def show_in_notebooks(display: Callable[[Trace, Any, Any], dict[str, str]]) -> None:
+    """Make ``display(trace, include, exclude)`` the ``_repr_mimebundle_`` of every Trace."""
+    global _notebook_display
+    _notebook_display = display
 
 
 @attrs.frozen(eq=False)
@@ -143,9 +155,9 @@ class Trace:
               in the flattened arguments / results (empty for unreached layers).
             - ``params``: the layer's own parameter count, as in `hierarchy` (every call node of
               a shared layer carries it; sum over `hierarchy` for totals). 0 for non-layers.
-            - ``strategy``: which strategy recorded the node (one of `STRATEGIES`).
+            - ``strategy``: which strategy recorded the node (``"symbolic"``, ``"graph"`` or ``"eager"``).
             - ``call``: the `Call` (arguments and results of that call) for layer and op
-              nodes; absent on inputs, outputs and unreached layers.
+              nodes; ``None`` on inputs, outputs and unreached layers.
 
             Only leaf layers appear as ``layer`` nodes; containers are expanded (see
             `hierarchy`). Edge attributes: ``exact`` (bool: proven by dataflow, or only
@@ -183,10 +195,10 @@ class Trace:
         return self.strategies[-1].name
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        """Jupyter shows a trace as its SVG plot, or its text summary without Graphviz."""
-        from .._display import mimebundle  # late: compose._display imports this package
-
-        return mimebundle(self, include, exclude)
+        """Jupyter shows a trace as the showing part says (`show_in_notebooks`)."""
+        if _notebook_display is None:
+            return {"text/plain": repr(self)}
+        return _notebook_display(self, include, exclude)
 
     def view(self, depth: int | None = None) -> nx.MultiDiGraph:
         """The graph with every node deeper than ``depth`` merged into its ancestor call.
@@ -217,6 +229,7 @@ class Trace:
             raise ValueError(f"depth must be >= 1 (or None for the full graph), got {depth}")
         target: dict[str, str] = {}
         merged: dict[str, dict[str, Any]] = {}
+        totals = subtree_params(self.hierarchy)
         for node, data in self.graph.nodes(data=True):
             chain = [node]
             scope = data.get("scope")
@@ -227,7 +240,7 @@ class Trace:
             keep = chain[-depth] if len(chain) > depth else node
             target[node] = keep
             if keep != node and keep not in merged:
-                merged[keep] = self._collapsed(keep)
+                merged[keep] = dict(self._containers[keep], params=totals[self._containers[keep]["path"]])
         view = nx.MultiDiGraph()
         for node, data in self.graph.nodes(data=True):
             keep = target[node]
@@ -241,9 +254,3 @@ class Trace:
     @property
     def _containers(self) -> dict[str, dict[str, Any]]:
         return self.graph.graph["containers"]
-
-    def _collapsed(self, call_id: str) -> dict[str, Any]:
-        data = dict(self._containers[call_id])
-        subtree = nx.descendants(self.hierarchy, data["path"]) | {data["path"]}
-        data["params"] = sum(self.hierarchy.nodes[p]["params"] for p in subtree)
-        return data

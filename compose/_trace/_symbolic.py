@@ -17,6 +17,8 @@ from ._recorder import Recorder
 
 class SymbolicRecorder(Recorder):
     strategy = "symbolic"
+    failures_are_problems = False  # any TensorFlow op stops it; the graph strategy goes on
+    records_keras_ops = True
 
     def run(self, model: Any, specs: tuple, kwargs: dict) -> Any:
         args = as_symbolic(specs)

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-import threading
+import contextlib
 import warnings
-from typing import Any
+from typing import Any, Iterator
 
+import attrs
 import keras
-from keras.src.models.functional import Functional
 
 from .._errors import TraceError
-from ._eager import EagerRecorder, open_unknown_dims
+from ._eager import EagerRecorder
 from ._graph import GraphRecorder
 from ._hierarchy import LayerTree, leaf_rule
-from ._inputs import as_symbolic, has_unknown_dims, normalize
+from ._inputs import as_symbolic, normalize
 from ._locate import user_location
-from ._recorder import Recorder
+from ._recorder import LOCK, Recorder
 from ._result import Coverage, Problem, StrategyRun, Trace
+from ._snapshot import ModelSnapshot
 from ._symbolic import SymbolicRecorder
 
-# One trace at a time: the patches are class attributes, shared by every thread.
-_LOCK = threading.RLock()
+#: The strategies, cheapest first; each runs only where the ones before could not finish. What
+#: differs between them is declared on each class (see `Recorder`), so a new one is a new module
+#: and its place here.
+STRATEGIES: tuple[type[Recorder], ...] = (SymbolicRecorder, GraphRecorder, EagerRecorder)
 
 
 def trace(model: keras.layers.Layer, *inputs: Any, strict: bool = False, leaf: Any = None, **call_kwargs: Any) -> Trace:
@@ -60,50 +63,65 @@ def trace(model: keras.layers.Layer, *inputs: Any, strict: bool = False, leaf: A
         >>> print(result.coverage)
         2/2 layers reached, 4 exact and 0 inferred edges
     """
-    with _LOCK:
-        tree = LayerTree(model, leaf_rule(leaf))
-        specs = normalize(model, inputs)
-        saved = _ModelState(model, tree)
+    with recording(model, inputs, call_kwargs, leaf) as session:
         runs: list[tuple[Recorder, Exception | None]] = []
-        try:
-            _build(model, specs, call_kwargs)
-            for kind in (SymbolicRecorder, GraphRecorder, EagerRecorder):
-                recorder = kind(tree)
-                if kind is EagerRecorder:
-                    saved.save_variables()  # only running the model can change them
-                error = _record(recorder, model, specs, call_kwargs, saved)
-                if kind is EagerRecorder and has_unknown_dims(specs):
-                    # The eager run recorded the size it made up for unknown dims; a run on
-                    # another size tells which recorded dims follow it.
-                    again = EagerRecorder(tree, unknown_size=3)
-                    _record(again, model, specs, call_kwargs, saved)
-                    open_unknown_dims(recorder, again)
-                runs.append((recorder, error))
-                if error is None:
-                    break
-        finally:
-            saved.restore_graph_state()
-        result = _assemble(model, tree, runs)
+        for strategy in STRATEGIES:
+            recorder, error = session.run(strategy)
+            runs.append((recorder, error))
+            if error is None:
+                break
+        result = _assemble(model, session.tree, runs)
     if strict and result.coverage.problems:
         cause = next(err for _, err in reversed(runs) if err is not None)
         raise TraceError(f"could not trace {model.name!r}: {result.coverage.problems[0]}", trace=result) from cause
     return result
 
 
-def _record(recorder: Recorder, model: Any, specs: tuple, kwargs: dict, saved: _ModelState) -> Exception | None:
-    """Run one strategy and resolve its edges; a failure of the user's code is returned."""
-    error: Exception | None = None
-    try:
-        recorder.run(model, specs, kwargs)
-    except Exception as err:  # noqa: BLE001 - any failure of user code is a result
-        error = err
-    finally:
-        saved.restore_variables()
-    recorder.finish()
-    return error
+@attrs.define
+class Session:
+    """One model being recorded: its layer tree, its inputs as strategies take them, and the
+    snapshot that puts it back. Made by `recording`, which holds the tracer's lock throughout."""
+
+    model: Any
+    tree: LayerTree
+    inputs: tuple
+    call_kwargs: dict
+    snapshot: ModelSnapshot
+
+    def run(self, strategy: type[Recorder], **options: Any) -> tuple[Recorder, Exception | None]:
+        """Record the model's call with ``strategy``; a failure of the user's code is returned
+        with the partial recording, never raised."""
+        recorder = strategy(self.tree, **options)
+        if strategy.runs_model:
+            self.snapshot.save_variables()  # only running the model can change them
+        error: Exception | None = None
+        try:
+            recorder.run(self.model, self.inputs, self.call_kwargs)
+        except Exception as err:  # noqa: BLE001 - any failure of user code is a result
+            error = err
+        finally:
+            self.snapshot.restore_variables()
+        recorder.finish()
+        recorder.refine(self)
+        return recorder, error
 
 
-def _build(model: Any, specs: tuple, kwargs: dict) -> None:
+@contextlib.contextmanager
+def recording(model: Any, inputs: tuple, call_kwargs: dict, leaf: Any = None) -> Iterator[Session]:
+    """A `Session` on ``model``: the tracer's lock held (its patches are process-wide), the model
+    built first if it was not, and its Keras call records put back at the end, even on error."""
+    with LOCK:
+        tree = LayerTree(model, leaf_rule(leaf))
+        given = normalize(model, inputs)
+        snapshot = ModelSnapshot(model)
+        try:
+            _build(model, given, call_kwargs)
+            yield Session(model, tree, given, call_kwargs, snapshot)
+        finally:
+            snapshot.restore_graph_state()
+
+
+def _build(model: Any, inputs: tuple, kwargs: dict) -> None:
     """Build an unbuilt model before recording: Keras builds a subclassed model by running its
     ``call`` once, which would otherwise be recorded as a second call of every layer."""
     if model.built:
@@ -113,7 +131,7 @@ def _build(model: Any, specs: tuple, kwargs: dict) -> None:
             # Keras warns that a model whose `call` fails cannot be built; the strategies
             # meet that failure too and report it as a problem, with its location.
             warnings.simplefilter("ignore")
-            model(*as_symbolic(specs), **kwargs)
+            model(*as_symbolic(inputs), **kwargs)
     except Exception:  # noqa: BLE001 - see above
         return
 
@@ -127,17 +145,13 @@ def _assemble(model: Any, tree: LayerTree, runs: list[tuple[Recorder, Exception 
     unreached = tree.unreached(calls)
     hierarchy = tree.graph(calls)
     for path in unreached:
-        parent = tree.parent[path] or None
-        graph.add_node(
-            path, kind="unreached", path=path, layer=tree.layers[path],
-            class_name=type(tree.layers[path]).__name__, parent=parent, scope=None,
-            input_specs=[], output_specs=[], params=hierarchy.nodes[path]["params"],
-            strategy=chosen.strategy,
-        )
+        node = tree.unreached_node(path, hierarchy.nodes[path]["params"])
+        node.strategy = chosen.strategy
+        graph.add_node(path, **node.attributes())
     problems: list[Problem] = []
     for recorder, err in runs:
-        if err is None or recorder.strategy == "symbolic":
-            continue  # the symbolic strategy stops at any TF op; the graph strategy goes on
+        if err is None or not recorder.failures_are_problems:
+            continue
         problem = Problem(
             path=recorder.failure.path if recorder.failure else None,
             reason=_reason(err),
@@ -182,30 +196,3 @@ def _reason(error: BaseException) -> str:
     if first.startswith(name + ":"):
         return first  # AutoGraph's cause message already names the type
     return f"{name}: {first}" if first else name
-
-
-class _ModelState:
-    """What tracing may touch, saved before and put back after, even on error."""
-
-    def __init__(self, model: Any, tree: LayerTree) -> None:
-        self.model = model
-        operations: dict[int, Any] = {id(layer): layer for layer in model._flatten_layers()}
-        for layer in list(operations.values()):
-            if isinstance(layer, Functional):
-                operations.update((id(op), op) for op in layer._operations)
-        # Symbolic calls append Keras nodes to every layer they touch; a layer with two inbound
-        # nodes would then refuse `.output`, so the lists are cut back to their old length.
-        self.nodes = [(op, len(op._inbound_nodes), len(op._outbound_nodes)) for op in operations.values()]
-        self.variables: list[tuple[Any, Any]] = []
-
-    def save_variables(self) -> None:
-        self.variables = [(v, v.numpy()) for v in self.model.variables]
-
-    def restore_variables(self) -> None:
-        for variable, value in self.variables:
-            variable.assign(value)
-
-    def restore_graph_state(self) -> None:
-        for op, inbound, outbound in self.nodes:
-            del op._inbound_nodes[inbound:]
-            del op._outbound_nodes[outbound:]

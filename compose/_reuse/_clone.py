@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import keras
-from keras.src.models.functional import Functional
 
-from ._errors import CloneError, TraceError
+from .._compat import Functional
+from .._errors import CloneError, TraceError
+from .._trace import ModelSnapshot
+from ._functional import to_functional
 
 
 def clone(model: Any, copy_weights: bool = False) -> Any:
@@ -88,10 +90,6 @@ def _rebuild(model: Any) -> Any:
 def _clone_converted(model: keras.Model, config_error: Exception) -> tuple[keras.Model, keras.Model]:
     """Clone a subclassed model through its Functional twin; returns the clone and the twin
     (whose weights are the source's, in the clone's order)."""
-    # Imported here: the reuse modules import the tracer, which imports `compose` itself.
-    from ._reuse import to_functional
-    from ._trace._tracing import _ModelState
-
     # Keras's message for a config it cannot revive runs over many lines; its first says what.
     first = (str(config_error).strip().splitlines() or [""])[0]
     why = f"rebuilding it from its config failed ({type(config_error).__name__}: {first})"
@@ -101,7 +99,7 @@ def _clone_converted(model: keras.Model, config_error: Exception) -> tuple[keras
             "a Functional model needs its input shapes: call it on data or `build()` it first."
         ) from config_error
     # The twin calls the source's layers on new tensors; their Keras nodes are taken back after.
-    state = _ModelState(model, None)
+    state = ModelSnapshot(model)
     try:
         twin = to_functional(model)
         return keras.models.clone_model(twin), twin

@@ -8,7 +8,10 @@ cannot place by itself is placed here:
   container, or under a "not reached" item for a container that was never called at all;
 - an unreached layer deeper than ``depth`` folds into its ancestor at ``depth`` (counted on it
   when that ancestor ran, shown as one unreached item when it did not);
-- each problem goes to the deepest shown item on its path, or to the model itself.
+- each problem goes to the deepest shown item on its path, or to the model itself;
+- a run of identical chained containers (`find_repeats`) is one item ``path ×N`` of kind
+  ``"repeat"`` unless ``roll_up=False``: its members' nodes are merged in the view, as a
+  collapsed container's are, and what happened inside any member is counted on it.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from typing import Any
 import attrs
 import networkx as nx
 
-from ._trace import Problem, Trace, trace
+from .._blocks import TensorSpec
+from .._trace import Node, Problem, Trace, subtree_params, trace
+from ._repeats import Repeat, find_repeats
 
 
 def as_trace(model_or_trace: Any, inputs: tuple[Any, ...], call_kwargs: dict[str, Any]) -> Trace:
@@ -40,8 +45,8 @@ class Item:
     Attributes:
         id: the view's node id or the container's call id (``"block#1"``); for a layer or
             container that never ran, its hierarchy path.
-        kind: ``"container"`` or the node's kind (``"input"``, ``"output"``, ``"layer"``,
-            ``"op"``, ``"unreached"``).
+        kind: ``"container"``, ``"repeat"`` (a rolled-up run) or the node's kind (``"input"``,
+            ``"output"``, ``"layer"``, ``"op"``, ``"unreached"``).
         data: the node's attributes (as in `Trace.graph`), or the container's.
         children: the items inside a container, in call order, unreached ones last.
         params: weights shown for it: the layer's own, or the whole subtree of a container.
@@ -61,9 +66,11 @@ class Item:
     hidden_unreached: int = 0
     problems: list[Problem] = attrs.Factory(list)
 
+    ran: bool = True
+
     @property
     def reached(self) -> bool:
-        return self.kind != "unreached" and self.data.get("reached", True)
+        return self.kind != "unreached" and self.ran
 
     @property
     def name(self) -> str:
@@ -101,11 +108,32 @@ class Outline:
         return out
 
 
-def outline(result: Trace, depth: int | None = None) -> Outline:
-    """The `Outline` of ``result`` with everything deeper than ``depth`` collapsed."""
-    view = result.view(depth)
+def nesting_depth(depth: int | None, expand_nested: bool | None) -> int | None:
+    """The depth to show, from ours and Keras's keyword: ``expand_nested=False`` is Keras's
+    "nested models as one row/box", that is depth 1; ``True`` or unset leaves ``depth`` alone.
+
+    Raises:
+        ValueError: ``expand_nested=False`` with a depth other than 1 (they contradict).
+    """
+    if expand_nested is False:
+        if depth not in (None, 1):
+            raise ValueError(
+                f"expand_nested=False shows nested containers as one row each, which is depth=1; "
+                f"it contradicts depth={depth}. Pass one of the two."
+            )
+        return 1
+    return depth
+
+
+def outline(result: Trace, depth: int | None = None, roll_up: bool = True) -> Outline:
+    """The `Outline` of ``result`` with everything deeper than ``depth`` collapsed, and runs of
+    identical chained containers rolled up unless ``roll_up`` is false."""
     containers: dict[str, dict[str, Any]] = result.graph.graph.get("containers", {})
-    totals = _subtree_params(result.hierarchy)
+    view = result.view(depth)
+    rolled: dict[str, Item] = {}
+    if roll_up and containers:
+        view, rolled = _roll_up(result, view, find_repeats(result))
+    totals = subtree_params(result.hierarchy)
     roots: list[Item] = []
     calls: dict[str, Item] = {}
     by_path: dict[str, Item] = {}
@@ -127,9 +155,12 @@ def outline(result: Trace, depth: int | None = None) -> Outline:
         if data["kind"] == "unreached":
             unreached.append((node, data))
             continue
-        item = Item(node, data["kind"], data, params=data.get("params", 0), collapsed=node in containers)
+        item = rolled.get(node) or Item(node, data["kind"], data, params=data.get("params", 0),
+                                        collapsed=node in containers)
         siblings(data.get("scope")).append(item)
-        if data["kind"] == "layer":
+        if item.kind == "repeat":
+            by_path.update(dict.fromkeys(data["paths"], item))
+        elif data["kind"] == "layer":
             item.first_call = by_path.setdefault(data["path"], item) is item
 
     def place(item: Item, parent: str | None) -> None:
@@ -138,8 +169,8 @@ def outline(result: Trace, depth: int | None = None) -> Outline:
             return
         if parent not in by_path:
             # A container that never ran: shown so its unreached layers keep their nesting.
-            holder = Item(parent, "container", _hierarchy_data(result, parent, reached=False),
-                          params=totals.get(parent, 0))
+            holder = Item(parent, "container", _hierarchy_data(result, parent),
+                          params=totals.get(parent, 0), ran=False)
             by_path[parent] = holder
             place(holder, holder.data["parent"])
         by_path[parent].children.append(item)
@@ -153,8 +184,7 @@ def outline(result: Trace, depth: int | None = None) -> Outline:
         elif shown in by_path:
             by_path[shown].hidden_unreached += 1
         else:
-            item = Item(shown, "unreached", _hierarchy_data(result, shown, reached=False),
-                        params=totals.get(shown, 0))
+            item = Item(shown, "unreached", _hierarchy_data(result, shown), params=totals.get(shown, 0))
             by_path[shown] = item
             place(item, item.data["parent"])
 
@@ -163,6 +193,69 @@ def outline(result: Trace, depth: int | None = None) -> Outline:
         holder = _deepest_shown(problem.path, by_path)
         (holder.problems if holder is not None else model_problems).append(problem)
     return Outline(result, view, roots, model_problems)
+
+
+def _roll_up(result: Trace, view: nx.MultiDiGraph, repeats: tuple[Repeat, ...]) -> tuple[nx.MultiDiGraph, dict[str, Item]]:
+    """``view`` with the nodes of each shown run merged into one node (its id the run's label),
+    and the `Item` of each such node."""
+    containers = result.graph.graph["containers"]
+    owner: dict[str, Repeat] = {}  # view node -> the run it is merged into
+    for repeat in repeats:
+        members = set(repeat.paths)
+        inside = [node for node, scope in view.nodes(data="scope") if node in members or members & set(_calls(scope, containers))]
+        # A run inside a member of a run rolled up already is hidden in it; one deeper than the
+        # depth shown is inside a collapsed node.
+        if inside and not any(node in owner for node in inside):
+            owner.update(dict.fromkeys(inside, repeat))
+    runs = list(dict.fromkeys(owner.values()))
+    for node, data in view.nodes(data=True):
+        # An unreached layer has no call, hence no scope: its path says which member holds it.
+        run = next((r for r in runs if _under(data["path"], r.paths)), None) if data["kind"] == "unreached" else None
+        if run is not None:
+            owner[node] = run
+    if not owner:
+        return view, {}
+    totals = subtree_params(result.hierarchy)
+    items: dict[str, Item] = {}
+    merged = nx.MultiDiGraph()
+    for node, data in view.nodes(data=True):
+        repeat = owner.get(node)
+        if repeat is None:
+            merged.add_node(node, **data)
+        elif repeat.label not in merged:
+            first, last = containers[repeat.paths[0]], containers[repeat.paths[-1]]
+            merged.add_node(repeat.label, **dict(
+                first, kind="repeat", path=repeat.label, paths=repeat.paths, count=repeat.count,
+                output_specs=last["output_specs"], params=sum(totals[path] for path in repeat.paths)))
+            items[repeat.label] = Item(repeat.label, "repeat", merged.nodes[repeat.label],
+                                       params=merged.nodes[repeat.label]["params"], collapsed=True)
+        if repeat is not None and data["kind"] == "unreached":
+            items[repeat.label].hidden_unreached += 1
+    for source, dest, data in view.edges(data=True):
+        source = owner[source].label if source in owner else source
+        dest = owner[dest].label if dest in owner else dest
+        if source != dest:
+            merged.add_edge(source, dest, **data)
+    return merged, items
+
+
+def _calls(scope: str | None, containers: dict[str, dict[str, Any]]) -> list[str]:
+    """The container calls around a node, innermost first."""
+    chain = []
+    while scope is not None:
+        chain.append(scope)
+        scope = containers[scope]["scope"]
+    return chain
+
+
+def _under(path: str, paths: tuple[str, ...]) -> bool:
+    return any(path.startswith(member + "/") for member in paths)
+
+
+def shape_text(spec: TensorSpec | None) -> str:
+    """How every view prints one tensor's shape; ``?`` for a tensor the tracer could not type
+    (unknown rank, an exotic dtype, a TensorArray)."""
+    return "?" if spec is None else spec.shape_text()
 
 
 def _truncate(path: str, depth: int | None) -> str:
@@ -180,20 +273,9 @@ def _deepest_shown(path: str | None, by_path: dict[str, Item]) -> Item | None:
     return None
 
 
-def _hierarchy_data(result: Trace, path: str, *, reached: bool) -> dict[str, Any]:
-    """Attributes, shaped like a graph node's, of a layer known only from the hierarchy."""
+def _hierarchy_data(result: Trace, path: str) -> dict[str, Any]:
+    """The attributes of a layer known only from the hierarchy: one that never ran."""
     node = result.hierarchy.nodes[path]
     parent = next(iter(result.hierarchy.predecessors(path)), "")
-    return {
-        "kind": "unreached", "path": path, "layer": node["layer"], "class_name": node["class_name"],
-        "parent": parent or None, "scope": None,
-        "input_specs": [], "output_specs": [], "params": node["params"], "reached": reached,
-    }
-
-
-def _subtree_params(hierarchy: nx.DiGraph) -> dict[str, int]:
-    """Weights held in each layer's subtree, computed bottom-up in one pass."""
-    totals: dict[str, int] = {}
-    for path in reversed(list(nx.topological_sort(hierarchy))):
-        totals[path] = hierarchy.nodes[path]["params"] + sum(totals[c] for c in hierarchy.successors(path))
-    return totals
+    return Node("unreached", path, node["class_name"], layer=node["layer"], parent=parent or None,
+                params=node["params"]).attributes()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ._dot import render
-from ._errors import GraphvizError, GraphvizNotFound
+from .._errors import GraphvizError, GraphvizNotFound
 from ._outline import outline
 from ._plot import to_dot
 from ._summary import summary

@@ -10,8 +10,8 @@ import attrs
 import pydot
 
 from ._dot import FORMATS, DotGraph, html, quoted, render
-from ._outline import Item, Outline, as_trace, outline
-from ._trace import Problem
+from ._outline import Item, Outline, as_trace, nesting_depth, outline, shape_text
+from .._trace import Problem
 
 _GREY = '"#9a9a9a"'
 _RED = '"#c62828"'
@@ -28,10 +28,17 @@ def plot(
     show_dtype: bool = False,
     show_layer_names: bool = True,
     rankdir: str = "TB",
+    expand_nested: bool | None = None,
     dpi: int = 96,
+    show_layer_activations: bool = False,
+    show_trainable: bool = False,
+    roll_up: bool = True,
     **call_kwargs: Any,
 ) -> pydot.Dot:
     """Draw any model's dataflow: layers as boxes, nested containers as clusters.
+
+    The keywords are Keras's ``plot_model``'s, with its meanings (docs/showing.md has the
+    table), plus ``depth`` and ``roll_up``.
 
     Args:
         model_or_trace: a Keras model or layer (traced with ``compose.trace(model, *inputs,
@@ -45,7 +52,13 @@ def plot(
         show_dtype: show each node's output dtype.
         show_layer_names: show layer paths; else only their classes.
         rankdir: Graphviz's direction: ``"TB"`` (top to bottom) or ``"LR"``, ``"BT"``, ``"RL"``.
+        expand_nested: ``False`` draws every container in the model as one box (Keras's
+            default), which is ``depth=1``; ``True`` or ``None`` opens them down to ``depth``.
         dpi: resolution of ``.png`` output.
+        show_layer_activations: add ``Activation: NAME`` to layers that have an ``activation``.
+        show_trainable: add ``Trainable`` or ``Non-trainable`` to layers that have weights.
+        roll_up: draw a run of identical chained containers (e.g. 24 transformer layers) as one
+            box ``path ×N`` with the params of all N; ``False`` draws each.
         **call_kwargs: keyword arguments of the model's ``call`` (``training=``, ...).
 
     Returns:
@@ -54,7 +67,7 @@ def plot(
         (or container, or the graph's title) where they happened.
 
     Raises:
-        ValueError: unknown extension or ``rankdir``.
+        ValueError: unknown extension or ``rankdir``, or ``expand_nested=False`` with a depth.
         compose.GraphvizNotFound: a rendered format was asked and ``dot`` is not installed.
         compose.GraphvizError: ``dot`` failed; the error carries its stderr.
 
@@ -81,8 +94,10 @@ def plot(
             )
         fmt = FORMATS[extension]
     result = as_trace(model_or_trace, inputs, call_kwargs)
-    style = _Style(show_shapes=show_shapes, show_dtype=show_dtype, show_layer_names=show_layer_names)
-    graph = to_dot(outline(result, depth), style, rankdir=rankdir, dpi=dpi)
+    style = _Style(show_shapes=show_shapes, show_dtype=show_dtype, show_layer_names=show_layer_names,
+                   show_layer_activations=show_layer_activations, show_trainable=show_trainable)
+    shown = outline(result, nesting_depth(depth, expand_nested), roll_up=roll_up)
+    graph = to_dot(shown, style, rankdir=rankdir, dpi=dpi)
     if to_file is not None:
         text = graph.text()
         data = text.encode("utf-8") if fmt is None else render(text, fmt, what=f"{os.fspath(to_file)!r}")
@@ -96,6 +111,8 @@ class _Style:
     show_shapes: bool = True
     show_dtype: bool = False
     show_layer_names: bool = True
+    show_layer_activations: bool = False
+    show_trainable: bool = False
 
 
 def to_dot(shown: Outline, style: _Style | None = None, *, rankdir: str = "TB", dpi: int = 96) -> DotGraph:
@@ -139,10 +156,7 @@ def to_dot(shown: Outline, style: _Style | None = None, *, rankdir: str = "TB", 
 
 
 def _coverage_line(shown: Outline) -> str:
-    coverage = shown.trace.coverage
-    return (f"{coverage.layers_reached}/{coverage.layers_total} layers reached, "
-            f"{coverage.exact_edges} exact and {coverage.inferred_edges} inferred edges "
-            f"({shown.trace.strategy} strategy)")
+    return f"{shown.trace.coverage.sentence(problems=False)} ({shown.trace.strategy} strategy)"
 
 
 def _node_attrs(item: Item, style: _Style) -> dict[str, str]:
@@ -159,6 +173,7 @@ def _node_attrs(item: Item, style: _Style) -> dict[str, str]:
     if item.kind in ("input", "output"):
         rows = [f"<b>{name}</b>"]
         attrs.update(style='"rounded,filled"', fillcolor='"#e8eef8"', color='"#6a7fa8"')
+    rows.extend(_keras_rows(item, style))
     if not item.reached:
         rows.append("<i>not reached</i>")
         attrs.update(style='"rounded,dashed"', color=_GREY, fontcolor=_GREY)
@@ -177,11 +192,26 @@ def _node_attrs(item: Item, style: _Style) -> dict[str, str]:
     return dict(sorted(attrs.items()))
 
 
+def _keras_rows(item: Item, style: _Style) -> list[str]:
+    """The rows Keras's ``show_layer_activations`` and ``show_trainable`` add to a layer's box."""
+    layer = item.data.get("layer")
+    if layer is None or item.kind in ("input", "output"):
+        return []
+    rows = []
+    activation = getattr(layer, "activation", None)
+    if style.show_layer_activations and activation is not None:
+        name = getattr(activation, "name", None) or getattr(activation, "__name__", None) or str(activation)
+        rows.append(f"<font point-size=\"9\">Activation: {html(name)}</font>")
+    if style.show_trainable and layer.weights:
+        rows.append(f"<font point-size=\"9\">{'Trainable' if layer.trainable else 'Non-trainable'}</font>")
+    return rows
+
+
 def _spec_text(spec: Any, style: _Style) -> str:
     parts = []
     if style.show_shapes:
-        parts.append("?" if spec.shape is None else "(" + ", ".join(str(d) for d in spec.shape) + ")")
-    if style.show_dtype and spec.dtype is not None:
+        parts.append(shape_text(spec))
+    if style.show_dtype and spec is not None and spec.dtype is not None:
         parts.append(str(spec.dtype))
     return " ".join(parts)
 

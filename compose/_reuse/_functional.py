@@ -16,18 +16,13 @@ from typing import Any, Sequence
 import keras
 import numpy as np
 import tensorflow as tf
-from keras.src import tree
-from keras.src.models.functional import Functional
+from keras import tree
 
-from ._block import Block
-from ._errors import PathError, TraceError
+from .._blocks import Block
+from .._compat import Functional
+from .._errors import PathError, TraceError
 from ._replay import Replay, Unreplayable
-from ._trace._hierarchy import LayerTree, leaf_rule
-from ._trace._inputs import Spec, as_arrays, normalize
-from ._trace._locate import user_location
-from ._trace._recorder import Recorder
-from ._trace._result import Trace
-from ._trace._tracing import _LOCK, _build, _ModelState, trace
+from .._trace import EagerRecorder, InputShape, Trace, normalize, recording, trace, user_location
 
 #: Containers `to_functional` keeps whole by default: Keras's own graph models, and Blocks, which
 #: save by their config and keep checking their call signature inside the Functional model.
@@ -93,7 +88,15 @@ def intermediates(model: keras.layers.Layer, *inputs: Any, paths: str | Sequence
         except Unreplayable as err:
             replay.undo()
             raise TraceError(f"cannot extract intermediates of {model.name!r}: {err}", trace=result) from err
-    recorder = _run_recording(model, inputs, call_kwargs)
+    with recording(model, inputs, call_kwargs) as session:
+        recorder, error = session.run(EagerRecorder)
+    if error is not None:
+        where = recorder.failure.path if recorder.failure else None
+        location = user_location(error)
+        raise TraceError(
+            f"cannot extract intermediates of {model.name!r}: its call failed at "
+            f"{where or '<model>'}: {type(error).__name__}: {error}" + (f" ({location})" if location else "")
+        ) from error
     graph = recorder.graph
     _check_paths(wanted, _call_ids(graph), set(recorder.tree.layers))
     containers = graph.graph["containers"]
@@ -204,40 +207,14 @@ def _keras_inputs(spec: Any, name: str | None) -> Any:
     ``keras.Input`` must be the one the result is built from."""
     if isinstance(spec, dict):
         return {key: _keras_inputs(value, str(key)) for key, value in spec.items()}
-    if isinstance(spec, (list, tuple)) and not isinstance(spec, Spec):
+    if isinstance(spec, (list, tuple)) and not isinstance(spec, InputShape):
         return type(spec)(_keras_inputs(value, None) for value in spec)
     if isinstance(spec, keras.KerasTensor):
         return spec
     shape = tuple(spec.shape)
-    if not isinstance(spec, Spec):  # a concrete array: the batch size stays open
+    if not isinstance(spec, InputShape):  # a concrete array: the batch size stays open
         shape = (None, *shape[1:])
     return keras.Input(batch_shape=shape, dtype=keras.backend.standardize_dtype(spec.dtype), name=name)
-
-
-def _run_recording(model: Any, inputs: tuple, call_kwargs: dict) -> Recorder:
-    """Run ``model`` eagerly once with the tracer's recorder on, restoring its state after."""
-    with _LOCK:
-        tree_ = LayerTree(model, leaf_rule(None))
-        specs = normalize(model, inputs)
-        state = _ModelState(model, tree_)
-        state.save_variables()
-        recorder = Recorder(tree_)
-        try:
-            _build(model, specs, call_kwargs)
-            args = tf.nest.map_structure(tf.convert_to_tensor, as_arrays(specs))
-            recorder.run(model, args, call_kwargs)
-        except Exception as err:
-            where = recorder.failure.path if recorder.failure else None
-            location = user_location(err)
-            raise TraceError(
-                f"cannot extract intermediates of {model.name!r}: its call failed at "
-                f"{where or '<model>'}: {type(err).__name__}: {err}"
-                + (f" ({location})" if location else "")
-            ) from err
-        finally:
-            state.restore_variables()
-            state.restore_graph_state()
-    return recorder
 
 
 def _call_ids(graph: Any) -> list[str]:

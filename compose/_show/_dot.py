@@ -13,7 +13,7 @@ from typing import Any
 
 import pydot
 
-from ._errors import GraphvizError, GraphvizNotFound
+from .._errors import GraphvizError, GraphvizNotFound
 
 #: Output formats by file extension; ``None`` means DOT text, written without Graphviz.
 FORMATS: dict[str, str | None] = {".dot": None, ".gv": None, ".svg": "svg", ".png": "png", ".pdf": "pdf"}
@@ -26,9 +26,26 @@ INSTALL_HINT = (
 
 
 def visible(text: str) -> str:
-    """``text`` with control characters shown as escapes (a newline as ``\\n``), so a label
-    shows every character of a name and nothing in it acts as layout."""
-    return "".join(f"\\x{ord(c):02x}" if ord(c) < 32 and c != "\n" else ("\\n" if c == "\n" else c) for c in text)
+    """``text`` with control characters shown as escapes (a newline as ``\\n``, ESC as
+    ``\\x1b``), so a label or a terminal shows every character of a name and nothing in it acts
+    as layout or as a terminal command. Escaped: C0 and C1 controls and DEL (terminal escape
+    sequences start with ESC or CSI), the line and paragraph separators, and the bidirectional
+    overrides (which can make text read in another order than it is)."""
+    return "".join(_VISIBLE.get(char) or _escape(char) if _hidden(char) else char for char in text)
+
+
+_VISIBLE = {"\n": "\\n"}
+_BIDI = frozenset("\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _hidden(char: str) -> bool:
+    code = ord(char)
+    return code < 32 or 0x7F <= code <= 0x9F or char in _BIDI
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def html(text: str) -> str:

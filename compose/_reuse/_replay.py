@@ -22,14 +22,11 @@ from typing import Any
 import keras
 import numpy as np
 import tensorflow as tf
-from keras.src import tree
-from keras.src.utils import naming
+from keras import tree
 
+from .._compat import keras_history, node_arguments, uniquify_name
 from . import _op_layers
-from ._trace._graph import _CONTROL, _NAMES, _PLUMBING
-from ._trace._recorder import _IDENTITY_OPS, snake, tensors
-from ._trace._result import Trace
-from ._trace._tracing import _ModelState
+from .._trace import ModelSnapshot, Role, Trace, is_identity_keras_op, op_name, role, tensors
 
 
 class Unreplayable(Exception):
@@ -57,7 +54,7 @@ class Replay:
             if call is not None and isinstance(call.operation, tf.Operation)
         }
         # Replaying adds Keras nodes to the layers; a failed replay takes them back.
-        self._state = _ModelState(result.model, None)
+        self._state = ModelSnapshot(result.model)
         self._bind(result.graph.graph["inputs"], inputs)
 
     def undo(self) -> None:
@@ -118,18 +115,18 @@ class Replay:
 
     def _from_history(self, tensor: keras.KerasTensor) -> Any:
         """A KerasTensor no recorded call returned: Keras's identity plumbing hands one on."""
-        operation, node_index, _ = tensor._keras_history
-        if snake(type(operation).__name__) in _IDENTITY_OPS:
-            source = operation._inbound_nodes[node_index].arguments.keras_tensors[0]
-            return self._value(source)
+        operation, node_index, _ = keras_history(tensor)
+        if is_identity_keras_op(operation):
+            return self._value(node_arguments(operation, node_index)[0])
         raise Unreplayable(self._where, f"takes a tensor from {operation.name!r}, which was not recorded")
 
     def _from_graph(self, tensor: tf.Tensor) -> Any:
         op = tensor.op
-        if op.type in _PLUMBING:
+        kind = role(op.type)
+        if kind is Role.PLUMBING:
             index = tensor.value_index if op.type == "IdentityN" else 0
             return self._value(op.inputs[index])
-        if op.type == "Placeholder":
+        if kind is Role.CAPTURE:
             for external, internal in getattr(tensor.graph, "captures", ()):
                 if internal is tensor:
                     return self._value(external)
@@ -137,14 +134,14 @@ class Replay:
         static = tf.get_static_value(tensor)
         if static is not None:
             return np.asarray(static)
-        name = self._tf_nodes.get(id(op), _NAMES.get(op.type, snake(op.type)))
-        if op.type in _CONTROL:
+        name = self._tf_nodes.get(id(op), op_name(op.type))
+        if kind is Role.CONTROL:
             raise Unreplayable(
                 self._where,
                 f"takes the result of {name!r} (tf op {op.type}): data-dependent control flow "
                 "has no Functional form",
             )
-        if op.type in ("ReadVariableOp", "VarHandleOp", "VariableV2"):
+        if kind is Role.VARIABLE:
             raise Unreplayable(
                 self._where,
                 f"reads a variable outside any layer (tf op {op.name}); a Functional model holds "
@@ -176,7 +173,7 @@ class Replay:
             for group in _op_layers.group_inputs(op)
         ]
         # Keras names hold no '/': the op node "encoder/relu#1" becomes layer "encoder.relu_1".
-        layer_name = naming.uniquify(name.replace("/", ".").replace("#", "_"))
+        layer_name = uniquify_name(name.replace("/", ".").replace("#", "_"))
         layer = _op_layers.TFOp(op.type, arguments, attrs, name=layer_name)
         result = layer(inputs)
         return list(result) if isinstance(result, (list, tuple)) else [result]

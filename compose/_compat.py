@@ -1,0 +1,109 @@
+"""Every private piece of Keras, TensorFlow and attrs that compose relies on, named once.
+
+compose patches and reads library internals that no public API exposes (how Keras records a
+call's nodes, how TensorFlow calls op callbacks). Each is imported or touched here and nowhere
+else, so an upgrade that moves one breaks this file, at import, with a message naming the piece
+and the versions it was checked against (`CHECKED`); `tests/test_compat.py` runs each of them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import attrs
+
+#: The versions these internals were read from and tested with.
+CHECKED = {"keras": "3.15.1", "tensorflow": "2.21.0", "attrs": "26.1.0"}
+
+
+def _internal(module: str, name: str) -> Any:
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as err:
+        raise ImportError(
+            f"compose needs {module}.{name}, which this installation does not have; compose was "
+            f"checked against {CHECKED}: install those versions or report the upgrade"
+        ) from err
+
+
+# -- Keras ------------------------------------------------------------------------------------------
+
+#: The class of Functional models (``keras.Model(inputs, outputs)``); Keras exports no name for it.
+Functional = _internal("keras.src.models.functional", "Functional")
+#: Keras's name-scope path of the layer call being made (``"encoder/proj"``), for error messages.
+current_name_scope = _internal("keras.src.backend.common.name_scope", "current_path")
+#: Runs a function on KerasTensors in a scratch graph and returns its output specs.
+compute_output_spec = _internal("keras.src.backend", "compute_output_spec")
+#: The mask Keras attaches to a tensor (Embedding(mask_zero=True) and its consumers).
+get_keras_mask = _internal("keras.src.backend", "get_keras_mask")
+set_keras_mask = _internal("keras.src.backend", "set_keras_mask")
+#: Keras's process-wide layer-name counter: ``uniquify("relu")`` -> ``"relu_1"`` the second time.
+uniquify_name = _internal("keras.src.utils.naming", "uniquify")
+
+#: Attributes Keras keeps on every layer that may hold layers (tracking lists, graph nodes,
+#: Sequential's private Functional twin): bookkeeping, not sublayers a user named.
+KERAS_BOOKKEEPING = frozenset({"_layers", "_tracker", "_inbound_nodes", "_outbound_nodes", "_functional", "_operations"})
+
+
+def all_layers(layer: Any, include_self: bool = True) -> list[Any]:
+    """Every layer tracked under ``layer`` (Keras's own traversal: attributes, lists, dicts)."""
+    return list(layer._flatten_layers(include_self=include_self))
+
+
+def operations(model: Any) -> list[Any]:
+    """The operations of a Functional model, layers and Keras ops, in graph order."""
+    return list(model._operations)
+
+
+def input_structure(model: Any) -> Any:
+    """The nested structure of ``keras.Input`` tensors a Functional model was built on."""
+    return model._inputs_struct
+
+
+def keras_history(tensor: Any) -> tuple[Any, int, int] | None:
+    """``(operation, node_index, tensor_index)`` of the call that made a KerasTensor, or None."""
+    return getattr(tensor, "_keras_history", None)
+
+
+def node_arguments(operation: Any, node_index: int) -> list[Any]:
+    """The KerasTensors a recorded Keras node (one call of ``operation``) received."""
+    return list(operation._inbound_nodes[node_index].arguments.keras_tensors)
+
+
+def node_lists(operation: Any) -> tuple[list[Any], list[Any]]:
+    """The lists in which Keras records every symbolic call of ``operation`` (inbound) and every
+    call fed by it (outbound); a layer with two inbound nodes refuses ``.output``."""
+    return operation._inbound_nodes, operation._outbound_nodes
+
+
+# -- TensorFlow -------------------------------------------------------------------------------------
+
+#: Eager context (op callbacks) and the execute module whose ``execute`` variant reaches them.
+eager_context = _internal("tensorflow.python.eager.context", "context")
+eager_execute = importlib.import_module("tensorflow.python.eager.execute")
+_internal("tensorflow.python.eager.execute", "execute_with_callbacks")
+#: TensorFlow's registry of op definitions (``OpDef``: inputs, outputs, attributes, statefulness).
+get_op_def = _internal("tensorflow.python.framework.op_def_registry", "get")
+#: Enum of TensorFlow's dtypes in op definitions (``DT_FLOAT``...).
+DataType = _internal("tensorflow.core.framework.types_pb2", "DataType")
+
+
+# -- attrs ------------------------------------------------------------------------------------------
+
+_COUNTING_ATTR = type(attrs.field())
+
+
+def is_attrs_field(value: Any) -> bool:
+    """``attrs.field(...)`` written as a class attribute's default (attrs's own private type)."""
+    return isinstance(value, (attrs.Attribute, _COUNTING_ATTR))
+
+
+
+# -- Keras: what a built layer recorded of its first call (used by trace's input defaults) --------
+
+
+def build_shapes(layer: Any) -> dict[str, Any] | None:
+    """The input shapes Keras recorded when ``layer`` was built (``{"input_shape": (2, 5)}``,
+    batch size included), or None; Keras saves and reloads them with the model."""
+    return getattr(layer, "_build_shapes_dict", None)
