@@ -1,6 +1,9 @@
 # Golden files: tests/golden/*.summary.txt. Regenerate them with
 #     COMPOSE_UPDATE_GOLDEN=1 python -m pytest tests/test_summary.py
 # and review the diff before committing.
+
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -135,3 +138,154 @@ def test_golden_summary(factory):
     show_models.check_golden(f"{factory.__name__}.summary.txt", text)
     model, inputs = show_models.build(factory)
     assert compose.summary(model, *inputs, print_fn=None) == text  # a rebuilt twin prints the same
+
+
+# -- Keras's keywords, held equal to Keras's own summary of a Functional model
+
+def keyword_model() -> keras.Model:
+    """A Functional model with everything Keras's keywords look at: two inputs (so Keras prints
+    its "Connected to" layout), a nested Functional and a nested Sequential model, a frozen layer,
+    a layer with non-trainable weights, a layer without weights, activations."""
+    a, b = keras.Input((3,), name="a"), keras.Input((3,), name="b")
+    inner = keras.Input((6,))
+    enc = keras.Model(inner, layers.Dense(4, name="e2")(layers.Dense(5, name="e1", activation="tanh")(inner)), name="enc")
+    body = keras.Sequential([layers.Dense(4, name="s1"), layers.Dropout(0.1, name="drop")], name="body")
+    frozen = layers.Dense(4, name="frozen", activation="relu")
+    frozen.trainable = False
+    h = layers.BatchNormalization(name="bn")(frozen(enc(layers.Concatenate(name="cat")([a, b]))))
+    return keras.Model([a, b], layers.Dense(2, name="out", activation="softmax")(body(h)), name="keywords")
+
+
+def table(text: str) -> list[tuple[str, ...]]:
+    """The layer rows of a summary (Keras's or ours), in order, as (name, class, output shape,
+    params[, trainable]); inputs and outputs left out (Keras prints an InputLayer row inside a
+    nested Functional model, where nothing is called)."""
+    found = []
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.split("│")[1:-1]]
+        if len(cells) < 3 or not cells[0]:
+            continue
+        name, _, cls = cells[0].lstrip("└ ").rpartition(" (")
+        cls = cls.rstrip(")")
+        if cls not in ("InputLayer", "Input", "Output"):
+            trainable = (cells[-1],) if re.search(r"┃\s*Trainable\s*┃", text) else ()
+            found.append((name, cls, cells[1], cells[2]) + trainable)
+    return found
+
+
+def keras_summary(model: keras.Model, **kwargs) -> str:
+    captured = []
+    model.summary(print_fn=captured.append, **{"line_length": 180, **kwargs})
+    return "".join(captured)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {}, {"expand_nested": False}, {"expand_nested": True}, {"show_trainable": True},
+    {"expand_nested": True, "show_trainable": True}, {"layer_range": ("enc", "bn")},
+    {"layer_range": ("e.c", "b.*"), "expand_nested": True},
+], ids=lambda kwargs: ",".join(f"{k}={v}" for k, v in kwargs.items()) or "defaults")
+def test_keras_keywords_give_keras_rows(kwargs, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")
+    model = keyword_model()
+    # Keras's default is expand_nested=False; ours leaves it to depth, which opens everything.
+    as_keras = {"expand_nested": False, **kwargs}
+    ours = table(compose.summary(model, line_length=180, print_fn=None, **as_keras))
+    assert len(ours) >= 3 and ours == table(keras_summary(model, **as_keras))
+    if "expand_nested" not in kwargs:
+        opened = compose.summary(model, line_length=180, print_fn=None, **kwargs)
+        assert opened == compose.summary(model, line_length=180, print_fn=None, expand_nested=True, **kwargs)
+
+
+def header_edges(text: str) -> list[int]:
+    header = next(line for line in text.splitlines() if line.startswith("┃"))
+    return [i for i, char in enumerate(header) if char == "┃"]
+
+
+def test_positions_set_the_column_edges_as_in_keras(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")
+    model = keyword_model()
+    positions = [0.3, 0.6, 0.75, 1.0]
+    theirs = header_edges(keras_summary(model, positions=positions, line_length=100))
+    ours = header_edges(compose.summary(model, positions=positions, line_length=100, print_fn=None))
+    # rich shares the padding out a character differently: each edge within 2 of Keras's.
+    assert len(ours) == len(theirs) == 5
+    assert all(abs(a - b) <= 2 for a, b in zip(ours, theirs)), (ours, theirs)
+    # Keras documents absolute positions but multiplies them by the width; ours are characters.
+    absolute = header_edges(compose.summary(model, positions=[40, 60, 72, 100], line_length=100, print_fn=None))
+    assert absolute == [0, 40, 60, 72, 99]
+
+
+def test_keyword_misuse_is_refused():
+    model = keyword_model()
+    with pytest.raises(ValueError, match="positions needs 4 right edges"):
+        compose.summary(model, positions=[0.5, 1.0], print_fn=None)
+    with pytest.raises(ValueError, match="matches no top-level layer"):
+        compose.summary(model, layer_range=("nothing", "out"), print_fn=None)
+    with pytest.raises(ValueError, match="two strings"):
+        compose.summary(model, layer_range=("enc",), print_fn=None)
+    with pytest.raises(ValueError, match="contradicts depth=2"):
+        compose.summary(model, expand_nested=False, depth=2, print_fn=None)
+
+
+def test_show_trainable_marks_frozen_and_weightless_layers():
+    found = {row[0]: row[-1] for row in table(compose.summary(keyword_model(), show_trainable=True, print_fn=None))}
+    assert (found["frozen"], found["bn"], found["cat"], found["enc"], found["drop"]) == ("N", "Y", "-", "Y", "-")
+
+
+# -- every user string escaped; every node shown
+
+class _Raises(layers.Layer):
+    def call(self, x):
+        raise ValueError("boom \x1b[2J\x1b[31mred")
+
+
+class Hostile(keras.Model):
+    """Paths, a class name and a problem message carrying terminal escape sequences and other
+    controls (a loaded model's names can: Keras checks names only where TensorFlow uses them)."""
+
+    def __init__(self):
+        super().__init__(name="hostile")
+        escaping = type("Csi\x9b2J", (_Raises,), {})
+        self.heads = {"red\x1b[31mtext\x1b[0m": layers.Dense(2), "bidi\u202eevil": escaping(name="esc")}
+
+    def call(self, x):
+        return self.heads["bidi\u202eevil"](self.heads["red\x1b[31mtext\x1b[0m"](x))
+
+
+def test_control_characters_in_names_and_problems_are_printed_as_escapes():
+    text = compose.summary(Hostile(), (None, 3), print_fn=None, line_length=200)
+    assert not any(char in text for char in "\x1b\x9b\u202e")
+    assert "heads.red\\x1b[31mtext\\x1b[0m (Dense)" in text
+    assert "heads.bidi\\u202eevil (Csi\\x9b2J) !" in text
+    assert "boom \\x1b[2J\\x1b[31mred" in text.replace("\n", "")
+
+
+class TensorArrayLoop(keras.Model):
+    """Writes to a `tf.TensorArray` in a Python loop: in the graph strategy each write is an op
+    node whose output (the array's flow) has no tensor spec: ``output_specs == [None]``."""
+
+    def __init__(self):
+        super().__init__()
+        self.dense = layers.Dense(4)
+
+    def call(self, x):
+        import tensorflow as tf
+
+        h = self.dense(x)
+        steps = tf.TensorArray(tf.float32, size=3)
+        for i in range(3):
+            steps = steps.write(i, h * float(i))
+        return tf.reduce_sum(steps.stack(), axis=0)
+
+
+def test_every_view_shows_a_node_without_a_spec(tmp_path):
+    result = trace(TensorArrayLoop(), (None, 3))
+    untyped = [node for node, specs in result.graph.nodes(data="output_specs") if specs == [None]]
+    assert result.strategy == "graph" and len(untyped) == 3
+    rows_ = rows(compose.summary(result, print_fn=None))
+    assert rows_[untyped[0]] == ("op", "?", "0")
+    assert "tensor_array_v2_write" in compose.plot(result).to_string()
+    from compose._show._explore import explore  # the lead exports it as compose.explore
+
+    page = explore(result, depth=None)
+    assert page.html.count("tensor_array_v2_write") >= 3
