@@ -10,7 +10,8 @@ from typing import Any, Mapping
 import attrs
 import keras
 
-from ._errors import SpecError
+from .._compat import keras_history
+from .._errors import SpecError
 from ._specs import Mismatch, TensorSpec, match, spec_from_annotation
 
 # Arguments Keras itself fills in; they are never tensors a block's user connects.
@@ -80,7 +81,7 @@ def _source(tensor: Any) -> str | None:
     inside another block's run carry only TensorFlow's uniquified op names (``flatten_1/Reshape``
     for a layer named ``flatten``), which would name the wrong layer as often as the right one:
     for those the source is left unknown rather than guessed."""
-    history = getattr(tensor, "_keras_history", None)
+    history = keras_history(tensor)
     return getattr(getattr(history, "operation", None), "name", None)
 
 

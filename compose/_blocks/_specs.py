@@ -93,11 +93,20 @@ class TensorSpec:
                 parts.append(f"{d}={bindings[d]}")
             else:
                 parts.append(str(d))
-        text = "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+        text = _tuple_text(parts)
         return f"{text} {self.dtype}" if self.dtype else text
+
+    def shape_text(self) -> str:
+        """The shape as every view prints it: ``(None, 16)``, ``(4,)``, ``(batch, ...)``."""
+        return _tuple_text([str(d) for d in self.shape])
 
     def __str__(self) -> str:
         return self.describe()
+
+
+def _tuple_text(parts: list[str]) -> str:
+    # Python's own tuple syntax, so a 1-d shape reads (4,) everywhere.
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
 
 
 @functools.lru_cache(maxsize=4096)
