@@ -17,6 +17,7 @@ from keras import layers
 import compose
 import corpus
 import show_models
+import test_summary
 from compose._show._dot import render
 from compose import trace
 
@@ -179,3 +180,113 @@ def test_notebook_falls_back_to_the_summary_without_graphviz(monkeypatch, tmp_pa
     result = trace(model)
     no_dot_on_path(monkeypatch, tmp_path)
     assert result._repr_mimebundle_() == {"text/plain": compose.summary(result, print_fn=None)}
+
+
+# -- Keras's keywords, held equal to Keras's own model_to_dot of a Functional model
+
+def all_nodes(graph) -> list:
+    """Every pydot node of ``graph`` and its subgraphs, with the name of the cluster holding it."""
+    found = [(node, None) for node in graph.get_nodes()]
+    for subgraph in graph.get_subgraphs():
+        found += [(node, node_cluster or subgraph.get_name()) for node, node_cluster in all_nodes(subgraph)]
+    return found
+
+
+def bold(label: str, before: str = "") -> str | None:
+    found = re.search(re.escape(before) + r"<b>([^<]*)</b>", label)
+    return found and found.group(1)
+
+
+def all_edges(graph) -> list:
+    return graph.get_edges() + [edge for subgraph in graph.get_subgraphs() for edge in all_edges(subgraph)]
+
+
+def keras_picture(model, **kwargs):
+    """Keras's drawing as (name -> what its box says, edges as name pairs, clusters). Keras draws
+    a nested Functional model's InputLayer as a box: an edge through it is one edge here."""
+    graph = keras.utils.model_to_dot(model, **kwargs)
+    layers_by_id = {str(id(layer)): layer for layer in _all_layers(model)}
+    nodes, inputs, clusters = {}, set(), set()
+    for node, cluster in all_nodes(graph):
+        if node.get_name() not in layers_by_id:
+            continue
+        layer, label = layers_by_id[node.get_name()], node.get_label()
+        if isinstance(layer, layers.InputLayer):
+            inputs.add(layer.name)
+            continue
+        nodes[layer.name] = {"head": bold(label), "shape": bold(label, "Output shape: "),
+                             "dtype": bold(label, "Output dtype: "), "activation": bold(label, "Activation: "),
+                             "trainable": "Non-trainable" if "Non-trainable" in label else "Trainable" if "<b>Trainable" in label else None}
+        if cluster:
+            clusters.add(cluster.replace("cluster_", ""))
+    pairs = {(layers_by_id[e.get_source()].name, layers_by_id[e.get_destination()].name) for e in all_edges(graph)}
+    edges = {(a, b) for a, b in pairs if a not in inputs and b not in inputs}
+    edges |= {(a, c) for a, b in pairs for b2, c in pairs if b == b2 and b in inputs}
+    return nodes, edges, clusters
+
+
+def _all_layers(model) -> list:
+    found = [model]
+    for layer in getattr(model, "layers", []):
+        found += _all_layers(layer)
+    return found
+
+
+def our_picture(model, **kwargs):
+    """Ours, read the same way from the pydot graph `plot` returns."""
+    graph = compose.plot(model, **kwargs)
+    nodes, names, clusters = {}, {}, set()
+    for node, cluster in all_nodes(graph):
+        tooltip, label = (node.get_tooltip() or "").strip('"'), node.get_label() or ""
+        if not tooltip:
+            continue
+        path, _, cls = tooltip.rpartition(" (")
+        names[node.get_name()] = name = path.rpartition("/")[2]
+        if cls in ("Input)", "Output)"):
+            continue
+        rows = re.findall(r'<font point-size="9">([^<]*)</font>', label)
+        shapes = next((row for row in rows if row.startswith("(") or row == "float32"), None)
+        nodes[name] = {
+            "head": bold(label),
+            "shape": shapes.rpartition(" float32")[0] or shapes if shapes and kwargs.get("show_shapes") else None,
+            "dtype": "float32" if shapes and shapes.endswith("float32") else None,
+            "activation": next((row[len("Activation: "):] for row in rows if row.startswith("Activation: ")), None),
+            "trainable": next((row for row in rows if row in ("Trainable", "Non-trainable")), None)}
+        if cluster:
+            clusters.add(bold(graph_cluster_label(graph, cluster)))
+    edges = {(names[e.get_source()], names[e.get_destination()]) for e in graph.get_edges()}
+    return nodes, {edge for edge in edges if not any(end.startswith("@") for end in edge)}, clusters
+
+
+def graph_cluster_label(graph, name: str) -> str:
+    for subgraph in graph.get_subgraphs():
+        if subgraph.get_name() == name:
+            return subgraph.get("label")
+        found = graph_cluster_label(subgraph, name)
+        if found:
+            return found
+    return ""
+
+
+@pytest.mark.parametrize("kwargs", [
+    {}, {"show_shapes": True}, {"show_shapes": True, "show_dtype": True}, {"show_dtype": True},
+    {"show_layer_names": False}, {"expand_nested": True}, {"expand_nested": True, "show_shapes": True},
+    {"show_layer_activations": True}, {"show_trainable": True},
+    {"show_layer_activations": True, "show_trainable": True, "expand_nested": True},
+], ids=lambda kwargs: ",".join(f"{k}={v}" for k, v in kwargs.items()) or "defaults")
+def test_keras_keywords_draw_what_keras_draws(kwargs):
+    model = test_summary.keyword_model()
+    # Keras's defaults where ours differ: no shapes, nested models as one box.
+    as_keras = {"show_shapes": False, "expand_nested": False, **kwargs}
+    theirs = keras_picture(model, **as_keras)
+    ours = our_picture(model, **as_keras)
+    assert len(theirs[0]) >= 5 and ours == theirs
+
+
+def test_rankdir_and_dpi_are_graph_attributes_as_in_keras():
+    model = test_summary.keyword_model()
+    ours = compose.plot(model, rankdir="LR", dpi=72)
+    theirs = keras.utils.model_to_dot(model, rankdir="LR", dpi=72)
+    assert (ours.get("rankdir"), str(ours.get("dpi"))) == (theirs.get("rankdir"), str(theirs.get("dpi")))
+    with pytest.raises(ValueError, match="contradicts depth=3"):
+        compose.plot(model, expand_nested=False, depth=3)
