@@ -157,3 +157,69 @@ def test_a_run_inside_a_container_is_found_with_its_parent():
 ])
 def test_labels(paths, parent, label):
     assert Repeat(parent, "Block", paths).label == label
+
+
+# -- the views roll runs up: summary and plot (explore: tests/test_explore.py)
+
+def summary_rows(text: str) -> dict[str, tuple[str, ...]]:
+    found = {}
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.split("│")[1:-1]]
+        if len(cells) == 4 and cells[0]:
+            name, _, cls = cells[0].lstrip("└ ").rpartition(" (")
+            found[name] = (cls.rstrip(")"), *cells[1:])
+    return found
+
+
+def subtree_params(result, path: str) -> int:
+    return sum(result.hierarchy.nodes[p]["params"] for p in result.hierarchy.nodes if p == path or p.startswith(path + "/"))
+
+
+def test_summary_rolls_six_identical_blocks_into_one_row():
+    result = compose.trace(Encoder(name="encoder"), (None, 10, 16))
+    rolled = summary_rows(compose.summary(result, print_fn=None))
+    total = sum(subtree_params(result, f"layers_.{i}") for i in range(6))
+    assert rolled["layers_ ×6"] == ("EncoderBlock", "(None, 10, 16)", f"{total:,}", "embed")
+    assert rolled["head"][3] == "layers_ ×6"
+    assert not any(name.startswith("layers_.") or "attention" in name for name in rolled)
+    unrolled = summary_rows(compose.summary(result, roll_up=False, print_fn=None))
+    assert "layers_ ×6" not in unrolled and {f"layers_.{i}" for i in range(6)} <= set(unrolled)
+    assert unrolled["head"][3] == "layers_.5/norm2"
+    # The totals are the model's either way.
+    assert compose.summary(result, print_fn=None).split("Total params")[1] == compose.summary(result, roll_up=False, print_fn=None).split("Total params")[1]
+
+
+def test_plot_draws_a_run_as_one_box_with_the_params_of_all():
+    result = compose.trace(Encoder(name="encoder"), (None, 10, 16))
+    rolled = compose.plot(result, to_file=None).to_string()
+    assert rolled.count("subgraph") == 0 and "layers_ ×6" in rolled
+    assert len(compose.plot(result).get_nodes()) == 4 + 3  # node defaults are not nodes: @input embed run head @output
+    unrolled = compose.plot(result, roll_up=False).to_string()
+    assert "×6" not in unrolled and unrolled.count("subgraph cluster_") == 6
+
+
+def test_depth_hides_a_run_inside_a_collapsed_container_and_shows_one_at_its_level():
+    inner = Encoder(name="inner")
+    outer = keras.Sequential([keras.Input((10, 16)), inner], name="outer")
+    result = compose.trace(outer)
+    assert "inner ×" not in compose.summary(result, depth=1, print_fn=None)
+    assert "inner/layers_ ×6" in compose.plot(result, depth=2).to_string().replace("&#215;", "×")
+    assert "layers_ ×6 (EncoderBlock)" in compose.summary(result, print_fn=None)
+
+
+@pytest.fixture(scope="module")
+def bert():
+    keras_hub = pytest.importorskip("keras_hub", reason="needs keras_hub (pip install keras-hub)")
+    backbone = keras_hub.models.BertBackbone(vocabulary_size=50, num_layers=4, num_heads=2, hidden_dim=16,
+                                             intermediate_dim=32, max_sequence_length=8)
+    return compose.trace(backbone)
+
+
+def test_a_keras_hub_bert_backbone_rolls_up_its_transformer_layers(bert):
+    rolled = summary_rows(compose.summary(bert, line_length=160, print_fn=None))
+    total = sum(subtree_params(bert, f"transformer_layer_{i}") for i in range(4))
+    assert rolled["transformer_layer ×4"][:3] == ("TransformerEncoder", "(None, None, 16)", f"{total:,}")
+    assert not any(name.startswith("transformer_layer_") for name in rolled)
+    dot = compose.plot(bert).to_string()
+    assert "transformer_layer ×4" in dot and "transformer_layer_2" not in dot
+    assert "transformer_layer_2" in compose.plot(bert, roll_up=False).to_string()
