@@ -8,9 +8,12 @@ compose's docstrings, evaluated with Sybil.
 - ``<!-- skip: next -->`` before a block skips it: only installs, and whole examples/ scripts
   included by snippet (tests/test_examples.py runs those).
 - Docstrings: ``>>>`` examples run in their module's namespace.
+- Without Graphviz's ``dot``, a page or module whose example renders a plot is skipped from that
+  example on, with the reason; ``.ci/run`` runs these tests a second time with ``dot`` hidden.
 """
 
 import doctest
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -56,7 +59,20 @@ MODULES = sorted((ROOT / "compose").rglob("*.py"))
 
 def _evaluate(sybil: Sybil, path: Path) -> None:
     for example in sybil.parse(path).examples():
-        example.evaluate()
+        try:
+            example.evaluate()
+        except Exception as err:
+            _skip_if_graphviz_missing(err, path, example.line)
+            raise
+
+
+def _skip_if_graphviz_missing(err: Exception, path: Path, line: int) -> None:
+    """Skip the rest of a page whose example renders a plot on a machine without Graphviz, as
+    the README promises. Only then: with ``dot`` installed the same failure is a real one. The
+    error comes as itself (a python block), in a doctest's report or in a bash block's stderr,
+    so its name is looked for in the text."""
+    if shutil.which("dot") is None and "GraphvizNotFound" in f"{type(err).__name__}: {err}":
+        pytest.skip(f"{path.relative_to(ROOT)}:{line} renders a plot and Graphviz's `dot` is not installed")
 
 
 @pytest.fixture
