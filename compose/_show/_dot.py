@@ -148,6 +148,12 @@ def _attributes(attrs: dict[str, str]) -> str:
     return ", ".join(f"{key}={value}" for key, value in attrs.items())
 
 
+#: Graphviz scales an SVG's drawing by dpi/72 but not its viewBox, so at any dpi but 72 a
+#: browser cuts the picture at the right and bottom (the title line first). The dpi is for
+#: bitmaps: vector formats are drawn at 72, the command line overriding the graph's attribute.
+_VECTOR = {"svg": ("-Gdpi=72",), "pdf": ("-Gdpi=72",)}
+
+
 def render(text: str, fmt: str, *, what: str = "this format") -> bytes:
     """Run ``dot -T<fmt>`` on ``text`` and return what it wrote.
 
@@ -159,7 +165,8 @@ def render(text: str, fmt: str, *, what: str = "this format") -> bytes:
     if program is None:
         raise GraphvizNotFound(INSTALL_HINT.format(what=what))
     try:
-        done = subprocess.run([program, f"-T{fmt}"], input=text.encode("utf-8"), capture_output=True, check=False)
+        done = subprocess.run([program, f"-T{fmt}", *_VECTOR.get(fmt, ())], input=text.encode("utf-8"),
+                              capture_output=True, check=False)
     except OSError as err:  # removed or not executable between `which` and the call
         raise GraphvizNotFound(INSTALL_HINT.format(what=what)) from err
     if done.returncode != 0:
