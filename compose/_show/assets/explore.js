@@ -91,38 +91,29 @@
     return sizes.get(index);
   }
 
-  // -- the elkjs graph of what is visible
 
-  const ROOT_OPTIONS = {
+  // -- layout: every open group laid out on its own, its children as boxes, and cached by what
+  // is open inside it. A thousand nodes are ~50 small graphs rather than one large compound
+  // one (elkjs's INCLUDE_CHILDREN is superlinear in it), and expanding a container lays out only
+  // it and the groups around it: everything else comes from the cache.
+
+  const OPTIONS = {
     "elk.algorithm": "layered",
     "elk.direction": "DOWN",
-    "elk.hierarchyHandling": "INCLUDE_CHILDREN",
     "elk.layered.considerModelOrder.strategy": "NODES_AND_EDGES",  // keep call order where free
-    // Speed over polish, so that a thousand nodes lay out in a second or two: layers by longest
-    // path (network simplex is quadratic here), one crossing-minimisation pass, no greedy switch.
+    // Speed over polish: layers by longest path (network simplex costs more), one
+    // crossing-minimisation pass, no greedy switch.
     "elk.layered.layering.strategy": "LONGEST_PATH",
     "elk.layered.thoroughness": "1",
     "elk.layered.crossingMinimization.greedySwitch.type": "OFF",
     "elk.layered.spacing.nodeNodeBetweenLayers": "22",
     "elk.spacing.nodeNode": "14",
     "elk.spacing.edgeNode": "10",
-    "elk.padding": "[top=12,left=12,bottom=12,right=12]",
   };
+  const ROOT_PADDING = "[top=12,left=12,bottom=12,right=12]";
 
-  function elkNode(index) {
-    const item = items[index];
-    if (!(item.group && open[index])) return Object.assign({ id: "n" + index }, nodeSize(index));
-    const header = lines(item, true);
-    const top = header.length * LINE + 8;
-    return {
-      id: "n" + index,
-      layoutOptions: {
-        "elk.padding": "[top=" + top + ",left=10,bottom=10,right=10]",
-        "elk.nodeSize.constraints": "MINIMUM_SIZE",
-        "elk.nodeSize.minimum": "(" + Math.ceil(linesWidth(header) + 20) + ", " + (top + 10) + ")",
-      },
-      children: item.children.map(elkNode),
-    };
+  function isOpenGroup(index) {
+    return items[index].group && open[index];
   }
 
   // Edges between what is shown: each end lifted to the node that shows it, one edge per pair,
@@ -138,13 +129,79 @@
     return Array.from(shown.values());
   }
 
-  function elkGraph(edges) {
-    return {
-      id: "root",
-      layoutOptions: ROOT_OPTIONS,
-      children: topLevel.map(elkNode),
-      edges: edges.map((edge, k) => ({ id: "e" + k, sources: ["n" + edge.from], targets: ["n" + edge.to] })),
-    };
+  // Where an edge is laid out: the innermost group holding both ends (-1: the model), and the
+  // children of that group that hold each end.
+  function lift(edge) {
+    const up = (index) => [index].concat(ancestors(index));
+    const fromChain = up(edge.from), toChain = up(edge.to);
+    const toSet = new Set(toChain.concat([-1]));
+    const common = fromChain.concat([-1]).find((g) => toSet.has(g) && g !== edge.from && g !== edge.to);
+    const childOf = (chain) => chain[chain.indexOf(common) - 1 >= 0 ? chain.indexOf(common) - 1 : chain.length - 1];
+    return { group: common, a: childOf(fromChain), b: childOf(toChain) };
+  }
+
+  // What decides a group's layout: its own index and, recursively, which groups are open inside.
+  function stateKey(group) {
+    const children = group < 0 ? topLevel : items[group].children;
+    return group + "(" + children.filter(isOpenGroup).map(stateKey).join(",") + ")";
+  }
+
+  const cache = new Map();  // group -> {key, layout}
+
+  function layoutGroup(group, pairs) {
+    const key = stateKey(group);
+    const cached = cache.get(group);
+    if (cached && cached.key === key) return Promise.resolve(cached.layout);
+    const children = group < 0 ? topLevel : items[group].children;
+    return Promise.all(children.map((child) => isOpenGroup(child)
+      ? layoutGroup(child, pairs).then((inner) => ({ width: inner.width, height: inner.height }))
+      : Promise.resolve(nodeSize(child)))).then((sizes) => {
+      const edges = Array.from((pairs.get(group) || new Map()).values());
+      const graph = {
+        id: "g" + group,
+        layoutOptions: Object.assign({ "elk.padding": padding(group) }, OPTIONS),
+        children: children.map((child, k) => Object.assign({ id: "n" + child }, sizes[k])),
+        edges: edges.map((pair, k) => ({ id: "e" + k, sources: ["n" + pair.a], targets: ["n" + pair.b] })),
+      };
+      return layoutShape(graph).then((result) => {
+        const layout = {
+          width: result.width,
+          height: result.height,
+          children: result.children.map((child, k) => Object.assign({}, child, { id: "n" + children[k] })),
+          routes: new Map(result.edges.map((edge, k) => [edges[k].a + ">" + edges[k].b, edge.sections || []])),
+        };
+        if (group >= 0) layout.width = Math.max(layout.width, Math.ceil(linesWidth(lines(items[group], true)) + 20));
+        cache.set(group, { key: key, layout: layout });
+        return layout;
+      });
+    });
+  }
+
+  // elkjs's result for a graph of this shape (box sizes, edges by position, padding): identical
+  // blocks (24 transformer layers) are laid out once. Results are read, never changed.
+  const layoutsByShape = new Map();
+  function layoutShape(graph) {
+    const position = new Map(graph.children.map((child, k) => [child.id, k]));
+    const key = JSON.stringify([graph.layoutOptions["elk.padding"], graph.children.map((c) => [c.width, c.height]),
+      graph.edges.map((e) => [position.get(e.sources[0]), position.get(e.targets[0])])]);
+    if (!layoutsByShape.has(key)) layoutsByShape.set(key, elk.layout(graph));
+    return layoutsByShape.get(key);
+  }
+
+  function padding(group) {
+    if (group < 0) return ROOT_PADDING;
+    return "[top=" + (lines(items[group], true).length * LINE + 8) + ",left=10,bottom=10,right=10]";
+  }
+
+  // The lifted pairs to lay out in each group: group -> (a>b -> {a, b}).
+  function liftedPairs(edges) {
+    const pairs = new Map();
+    for (const edge of edges) {
+      Object.assign(edge, lift(edge));
+      if (!pairs.has(edge.group)) pairs.set(edge.group, new Map());
+      pairs.get(edge.group).set(edge.a + ">" + edge.b, { a: edge.a, b: edge.b });
+    }
+    return pairs;
   }
 
   // -- drawing
@@ -208,31 +265,41 @@
   }
 
   // Absolute positions of every laid-out node, and the drawing of groups and nodes.
-  function drawNodes(layout, groupLayer, nodeLayer) {
-    const offsets = new Map([["root", { x: 0, y: 0 }]]);
-    const walk = (children, dx, dy) => {
-      for (const child of children || []) {
-        const x = dx + child.x, y = dy + child.y;
-        offsets.set(child.id, { x: x, y: y, width: child.width, height: child.height });
-        child.index = Number(child.id.slice(1));
-        if (items[child.index].group && open[child.index]) {
-          drawGroup(child, x, y, groupLayer);
-          walk(child.children, x, y);
-        } else {
-          drawNode(child, x, y, nodeLayer);
-        }
+
+  // Absolute positions of every shown node and open group, and the drawing of both.
+  function drawNodes(group, dx, dy, groupLayer, nodeLayer, offsets) {
+    const layout = cache.get(group).layout;
+    offsets.set(group, { x: dx, y: dy, width: layout.width, height: layout.height });
+    for (const child of layout.children) {
+      const index = Number(child.id.slice(1));
+      const x = dx + child.x, y = dy + child.y;
+      if (isOpenGroup(index)) {
+        const inner = cache.get(index).layout;
+        drawGroup({ index: index, width: inner.width, height: inner.height }, x, y, groupLayer);
+        drawNodes(index, x, y, groupLayer, nodeLayer, offsets);
+        offsets.set("n" + index, { x: x, y: y, width: inner.width, height: inner.height });
+      } else {
+        drawNode({ index: index, width: child.width, height: child.height }, x, y, nodeLayer);
+        offsets.set("n" + index, { x: x, y: y, width: child.width, height: child.height });
       }
-    };
-    walk(layout.children, 0, 0);
+    }
     return offsets;
   }
 
-  function drawEdges(layout, offsets, layer) {
-    for (const edge of layout.edges || []) {
-      const origin = offsets.get(edge.container || "root") || { x: 0, y: 0 };
-      for (const section of edge.sections || []) {
-        const points = [section.startPoint].concat(section.bendPoints || [], [section.endPoint]);
-        const d = points.map((p, k) => (k ? "L" : "M") + (p.x + origin.x) + " " + (p.y + origin.y)).join(" ");
+  // An edge is the route elkjs found between the two boxes that hold its ends in their common
+  // group, extended from the real source's bottom and to the real target's top when those sit
+  // inside open groups.
+  function drawEdges(edges, offsets, layer) {
+    for (const edge of edges) {
+      const origin = offsets.get(edge.group);
+      const sections = cache.get(edge.group).layout.routes.get(edge.a + ">" + edge.b) || [];
+      for (const section of sections) {
+        let points = [section.startPoint].concat(section.bendPoints || [], [section.endPoint])
+          .map((p) => ({ x: p.x + origin.x, y: p.y + origin.y }));
+        const from = offsets.get("n" + edge.from), to = offsets.get("n" + edge.to);
+        if (edge.from !== edge.a) points = [{ x: from.x + from.width / 2, y: from.y + from.height }].concat(points);
+        if (edge.to !== edge.b) points = points.concat([{ x: to.x + to.width / 2, y: to.y }]);
+        const d = points.map((p, k) => (k ? "L" : "M") + p.x + " " + p.y).join(" ");
         svgElement("path", { class: "cx-edge" + (edge.exact ? "" : " cx-inferred"), d: d, "marker-end": "url(#" + root.id + "-arrow)" }, layer);
       }
     }
@@ -241,7 +308,7 @@
   let positions = new Map();
   let bounds = { width: 0, height: 0 };
 
-  function draw(layout) {
+  function draw(edges) {
     scene.replaceChildren();
     const defs = svgElement("defs", {}, scene);
     const marker = svgElement("marker", { id: root.id + "-arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, defs);
@@ -249,12 +316,13 @@
     const groupLayer = svgElement("g", {}, scene);
     const edgeLayer = svgElement("g", {}, scene);
     const nodeLayer = svgElement("g", {}, scene);
-    positions = drawNodes(layout, groupLayer, nodeLayer);
-    drawEdges(layout, positions, edgeLayer);
+    positions = drawNodes(-1, 0, 0, groupLayer, nodeLayer, new Map());
+    drawEdges(edges, positions, edgeLayer);
+    const layout = cache.get(-1).layout;
     bounds = { width: layout.width, height: layout.height };
   }
 
-  // -- layout, redone on every change
+  // -- layout, redone on every change (from the cache where nothing changed)
 
   let layouts = 0;
   let pending = Promise.resolve();
@@ -264,13 +332,10 @@
     const begun = performance.now();
     const before = anchor >= 0 ? screenPosition(anchor) : null;
     const edges = shownEdges();
-    const graph = elkGraph(edges);
     let laidOut = 0;
-    pending = pending.then(() => elk.layout(graph)).then((layout) => {
+    pending = pending.then(() => layoutGroup(-1, liftedPairs(edges))).then(() => {
       laidOut = performance.now();
-      // Edge k of the layout is edge k we gave; its style comes from ours.
-      layout.edges.forEach((edge, k) => { edge.exact = edges[k].exact; });
-      draw(layout);
+      draw(edges);
       if (layouts === 0) fitWidth();
       else if (before) keepInPlace(anchor, before);
       layouts += 1;
