@@ -1,9 +1,11 @@
 """Draw the pictures of the docs from the examples, with `compose.plot` (and, for the
-comparison page, Keras's own `plot_model`). Nothing in docs/images/ is drawn by hand.
+comparison page, Keras's own `plot_model`), and write the interactive viewers the examples page
+embeds, with `compose.explore`. Nothing in docs/images/ or docs/viewers/ is made by hand, and
+neither is kept in git (each folder ignores itself).
 
 mkdocs runs this before every build (``hooks`` in mkdocs.yml); to run it by hand:
 
-    python docs/make_images.py [OUT_DIR]      # default: docs/images
+    python docs/make_images.py [OUT_DIR]      # default: docs/images (viewers: docs/viewers)
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ import keras  # noqa: E402
 
 import compose  # noqa: E402
 from compose import demo  # noqa: E402
+from compose._show._explore import explore  # noqa: E402  (the lead exports it as compose.explore)
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGES = ROOT / "docs" / "images"
+VIEWERS = ROOT / "docs" / "viewers"
 
 
 def example(name: str) -> Any:
@@ -98,6 +102,53 @@ def keras_plot_model_twin(path: Path) -> None:
     keras.utils.plot_model(twin, to_file=str(path), show_shapes=True, dpi=72)
 
 
+class EncoderBlock(keras.layers.Layer):
+    """A post-norm transformer encoder layer: attention, then a feed-forward part."""
+
+    def __init__(self, units: int = 32, heads: int = 4, **kwargs):
+        super().__init__(**kwargs)
+        self.attention = keras.layers.MultiHeadAttention(heads, units // heads)
+        self.norm1, self.norm2 = keras.layers.LayerNormalization(), keras.layers.LayerNormalization()
+        self.ffn_in, self.ffn_out = keras.layers.Dense(4 * units, activation="gelu"), keras.layers.Dense(units)
+
+    def call(self, x):
+        x = self.norm1(x + self.attention(x, x))
+        return self.norm2(x + self.ffn_out(self.ffn_in(x)))
+
+
+class Transformer(keras.Model):
+    """A token classifier: embeddings, six identical encoder layers, a head."""
+
+    def __init__(self, vocabulary: int = 100, units: int = 32, **kwargs):
+        super().__init__(**kwargs)
+        self.tokens = keras.layers.Embedding(vocabulary, units)
+        self.encoder = [EncoderBlock(units) for _ in range(6)]
+        self.head = keras.layers.Dense(3)
+
+    def call(self, ids):
+        x = self.tokens(ids)
+        for block in self.encoder:
+            x = block(x)
+        return self.head(x)
+
+
+def transformer(path: Path) -> None:
+    explore(Transformer(name="transformer"), compose.TensorSpec((None, 16), "int32"), to_file=path)
+
+
+def bert(path: Path) -> None:
+    import keras_hub
+
+    # keras_hub's BERT from a tiny config: the same code as bert_base_en, small enough to trace
+    # at every build.
+    backbone = keras_hub.models.BertBackbone(vocabulary_size=100, num_layers=4, num_heads=2, hidden_dim=32,
+                                             intermediate_dim=64, max_sequence_length=16, name="bert")
+    explore(backbone, to_file=path, title="keras_hub BertBackbone (tiny config)")
+
+
+#: The viewers embedded in the examples page.
+VIEWER_PAGES: dict[str, Callable[[Path], None]] = {f"{make.__name__}.html": make for make in (transformer, bert)}
+
 # Keras's plot_model shows its picture through IPython when it is installed, which cannot show
 # an SVG file; its pictures are PNG.
 PICTURES: dict[str, Callable[[Path], None]] = {
@@ -108,21 +159,28 @@ PICTURES: dict[str, Callable[[Path], None]] = {
 }
 
 
-def main(out_dir: str | os.PathLike[str] = IMAGES) -> list[Path]:
-    """Write every picture into ``out_dir``; returns the paths written."""
-    out = Path(out_dir)
+def main(out_dir: str | os.PathLike[str] = IMAGES, viewers_dir: str | os.PathLike[str] = VIEWERS) -> list[Path]:
+    """Write every picture into ``out_dir`` and every viewer into ``viewers_dir``; returns the
+    paths written."""
+    written = _write(Path(out_dir), PICTURES)
+    return written + _write(Path(viewers_dir), VIEWER_PAGES)
+
+
+def _write(out: Path, makers: dict[str, Callable[[Path], None]]) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
+    # Generated at every build, never committed: the folder ignores itself.
+    (out / ".gitignore").write_text("*\n", encoding="utf-8")
     written = []
-    for name, draw in PICTURES.items():
-        keras.backend.clear_session()  # Keras's automatic layer names restart: same picture every time
-        draw(out / name)
+    for name, make in makers.items():
+        keras.backend.clear_session()  # Keras's automatic layer names restart: same output every time
+        make(out / name)
         written.append(out / name)
     return written
 
 
 def on_pre_build(config: Any) -> None:
-    """mkdocs hook: the pictures are drawn before mkdocs collects the files of the site."""
-    main(Path(config["docs_dir"]) / "images")
+    """mkdocs hook: the pictures and viewers are made before mkdocs collects the site's files."""
+    main(Path(config["docs_dir"]) / "images", Path(config["docs_dir"]) / "viewers")
 
 
 if __name__ == "__main__":
