@@ -4,6 +4,7 @@ import pytest
 import tensorflow as tf
 from keras import layers
 
+import compose
 from compose import TraceError
 from compose import trace
 
@@ -91,10 +92,14 @@ def test_eager_only_branch_recovers_the_path_taken_with_its_ops_exactly():
     assert edges == {("@input", "a"): True, ("a", "multiply"): True, ("multiply", "small"): True,
                      ("small", "@output"): True}
     assert result.graph.nodes["multiply"]["kind"] == "op"
-    problem = result.coverage.problems[0]
-    assert problem.strategy == "graph" and "numpy" in problem.reason
+    # The graph strategy's failure is why the eager one ran: a note, not a problem of this trace.
+    assert result.coverage.problems == ()
+    note = result.coverage.notes[0]
+    assert note.strategy == "graph" and "numpy" in note.reason
     # Inside AutoGraph-converted code, the user's own line (the `.numpy()` branch) is named.
-    assert problem.location == f"{__file__}:{EagerOnly.call.__code__.co_firstlineno + 2}"
+    assert note.location == f"{__file__}:{EagerOnly.call.__code__.co_firstlineno + 2}"
+    text = compose.summary(result, print_fn=None)
+    assert "Problem:" not in text and " Note: the graph strategy stopped: <model>: " in text
 
 
 class Tree(keras.Model):
@@ -180,5 +185,5 @@ def test_recursion_that_depends_on_data_is_recorded_as_it_ran():
     assert result.strategy == "eager" and result.coverage.layers_reached == 2
     assert set(result.graph.edges()) == {("@input", "step"), ("step", "step#1"), ("step#1", "out"), ("out", "@output")}
     assert all(exact for _, _, exact in result.graph.edges(data="exact"))
-    problem = result.coverage.problems[0]
-    assert problem.location == f"{__file__}:{DataDepth.call.__code__.co_firstlineno + 2}"
+    note = result.coverage.notes[0]
+    assert note.location == f"{__file__}:{DataDepth.call.__code__.co_firstlineno + 2}"

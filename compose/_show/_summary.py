@@ -246,5 +246,7 @@ def _footer(shown: Outline) -> list[str]:
     lines = [f"Total params: {trainable + frozen:,}", f"Trainable params: {trainable:,}",
              f"Non-trainable params: {frozen:,}", line]
     lines += [f"Problem: {problem}" for problem in coverage.problems]
+    # Why a strategy that was not kept stopped: the reason this trace shows one run, no failure.
+    lines += [f"Note: the {note.strategy} strategy stopped: {note}" for note in coverage.notes]
     return lines
 

@@ -87,7 +87,11 @@ class Coverage:
         exact_edges: edges of `Trace.graph` proven by dataflow (``exact=True``).
         inferred_edges: edges only inferred (``exact=False``), e.g. by the eager strategy
             across computations it could not see.
-        problems: what stopped a strategy or could not be recovered, first first.
+        problems: what stopped the kept recording or could not be recovered, first first (when
+            no strategy finished, what stopped each of them).
+        notes: why the strategies that were not kept stopped (a graph strategy's ``.numpy()``
+            error, when the eager one then ran to the end): not problems of this trace, but the
+            reason it shows one run where it does.
     """
 
     layers_total: int
@@ -96,6 +100,7 @@ class Coverage:
     exact_edges: int
     inferred_edges: int
     problems: tuple[Problem, ...] = ()
+    notes: tuple[Problem, ...] = ()
 
     @property
     def complete(self) -> bool:

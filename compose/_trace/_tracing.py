@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 import warnings
 from typing import Any, Iterator
 
@@ -13,7 +14,7 @@ from .._errors import TraceError
 from ._eager import EagerRecorder
 from ._graph import GraphRecorder
 from ._hierarchy import LayerTree, leaf_rule
-from ._inputs import as_symbolic, normalize
+from ._inputs import as_symbolic, check_model, normalize
 from ._locate import user_location
 from ._recorder import LOCK, Recorder
 from ._result import Coverage, Problem, StrategyRun, Trace
@@ -71,10 +72,20 @@ def trace(model: keras.layers.Layer, *inputs: Any, strict: bool = False, leaf: A
             if error is None:
                 break
         result = _assemble(model, session.tree, runs)
-    if strict and result.coverage.problems:
+    if strict and (result.coverage.problems or result.coverage.notes):
         cause = next(err for _, err in reversed(runs) if err is not None)
-        raise TraceError(f"could not trace {model.name!r}: {result.coverage.problems[0]}", trace=result) from cause
+        raise _strict_error(model, result) from cause
     return result
+
+
+def _strict_error(model: Any, result: Trace) -> TraceError:
+    """``strict=True`` asks for a trace that holds for every input: a strategy that stopped is
+    a problem then, even where a later one ran (and showed one run), so the partial trace the
+    error carries lists the notes as problems."""
+    coverage = result.coverage
+    problems = coverage.problems + coverage.notes
+    partial = attrs.evolve(result, coverage=attrs.evolve(coverage, problems=problems, notes=()))
+    return TraceError(f"could not trace {model.name!r}: {problems[0]}", trace=partial)
 
 
 @attrs.define
@@ -110,7 +121,8 @@ class Session:
 def recording(model: Any, inputs: tuple, call_kwargs: dict, leaf: Any = None) -> Iterator[Session]:
     """A `Session` on ``model``: the tracer's lock held (its patches are process-wide), the model
     built first if it was not, and its Keras call records put back at the end, even on error."""
-    with LOCK:
+    check_model(model)
+    with LOCK, _deep_recursion():
         tree = LayerTree(model, leaf_rule(leaf))
         given = normalize(model, inputs)
         snapshot = ModelSnapshot(model)
@@ -119,6 +131,23 @@ def recording(model: Any, inputs: tuple, call_kwargs: dict, leaf: Any = None) ->
             yield Session(model, tree, given, call_kwargs, snapshot)
         finally:
             snapshot.restore_graph_state()
+
+
+#: How deep a recording may recurse. Walking back through thousands of TensorFlow ops in a row,
+#: or containers nested 150 deep (each level a few frames of Keras and of the recorder), passes
+#: Python's default of 1,000. These are calls between Python functions, which since Python 3.11
+#: use no C stack, so the deeper limit is safe.
+_RECURSION_LIMIT = 100_000
+
+
+@contextlib.contextmanager
+def _deep_recursion() -> Iterator[None]:
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, _RECURSION_LIMIT))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
 
 
 def _build(model: Any, inputs: tuple, kwargs: dict) -> None:
@@ -148,22 +177,11 @@ def _assemble(model: Any, tree: LayerTree, runs: list[tuple[Recorder, Exception 
         node = tree.unreached_node(path, hierarchy.nodes[path]["params"])
         node.strategy = chosen.strategy
         graph.add_node(path, **node.attributes())
-    problems: list[Problem] = []
-    for recorder, err in runs:
-        if err is None or not recorder.failures_are_problems:
-            continue
-        problem = Problem(
-            path=recorder.failure.path if recorder.failure else None,
-            reason=_reason(err),
-            location=user_location(err),
-            strategy=recorder.strategy,
-        )
-        same = [i for i, p in enumerate(problems) if (p.path, p.reason) == (problem.path, problem.reason)]
-        if not same:
-            problems.append(problem)
-        elif problems[same[0]].location is None:
-            # Code AutoGraph converted has no user frame; the eager run of it has.
-            problems[same[0]] = problem
+    failures = _failures(runs)
+    # When a strategy finished, the others' failures are why it was needed, not problems of
+    # its trace: notes. When none did, the trace is partial, and every failure says why.
+    problems = [p for r, p in failures if r is chosen or not finished]
+    notes = [p for r, p in failures if r is not chosen and finished]
     edges = [exact for _, _, exact in graph.edges(data="exact")]
     coverage = Coverage(
         layers_total=sum(1 for p, leaf in tree.leaves.items() if leaf and p),
@@ -171,7 +189,8 @@ def _assemble(model: Any, tree: LayerTree, runs: list[tuple[Recorder, Exception 
         unreached=tuple(unreached),
         exact_edges=sum(edges),
         inferred_edges=len(edges) - sum(edges),
-        problems=tuple(problems),
+        problems=_distinct(problems),
+        notes=_distinct(notes),
     )
     strategies = tuple(
         StrategyRun(
@@ -183,6 +202,34 @@ def _assemble(model: Any, tree: LayerTree, runs: list[tuple[Recorder, Exception 
         for r, err in runs
     )
     return Trace(model=model, graph=graph, hierarchy=hierarchy, coverage=coverage, strategies=strategies)
+
+
+def _failures(runs: list[tuple[Recorder, Exception | None]]) -> list[tuple[Recorder, Problem]]:
+    """Each failure that is a problem where it happens (not the symbolic strategy's), with
+    the recording that met it."""
+    return [
+        (recorder, Problem(
+            path=recorder.failure.path if recorder.failure else None,
+            reason=_reason(err),
+            location=user_location(err),
+            strategy=recorder.strategy,
+        ))
+        for recorder, err in runs
+        if err is not None and recorder.failures_are_problems
+    ]
+
+
+def _distinct(problems: list[Problem]) -> tuple[Problem, ...]:
+    """One problem per place and reason: the same failure met by two strategies is one."""
+    kept: list[Problem] = []
+    for problem in problems:
+        same = [i for i, p in enumerate(kept) if (p.path, p.reason) == (problem.path, problem.reason)]
+        if not same:
+            kept.append(problem)
+        elif kept[same[0]].location is None:
+            # Code AutoGraph converted has no user frame; the eager run of it has.
+            kept[same[0]] = problem
+    return tuple(kept)
 
 
 def _reason(error: BaseException) -> str:
