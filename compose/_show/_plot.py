@@ -11,6 +11,7 @@ import pydot
 
 from ._dot import FORMATS, DotGraph, html, quoted, render
 from ._outline import Item, Outline, as_trace, nesting_depth, outline, shape_text
+from ._summary import regions_text
 from .._trace import Problem
 
 _GREY = '"#9a9a9a"'
@@ -132,11 +133,12 @@ def to_dot(shown: Outline, style: _Style | None = None, *, rankdir: str = "TB", 
     )
     ids: dict[str, str] = {}
 
-    def add(items: list[Item], cluster: str | None) -> None:
+    def add(items: list[Item], cluster: str | None, strategy: str) -> None:
         previous = None
         for item in items:
             if item.kind == "container":
-                add(item.children, graph.add_cluster(_cluster_attrs(item), cluster))
+                inside = item.data.get("strategy") or strategy
+                add(item.children, graph.add_cluster(_cluster_attrs(item, strategy), cluster), inside)
                 continue
             ids[item.id] = graph.add_node(_node_attrs(item, style), cluster)
             # An unreached layer has no edges, so Graphviz would put it on the top rank and
@@ -145,7 +147,7 @@ def to_dot(shown: Outline, style: _Style | None = None, *, rankdir: str = "TB", 
                 graph.add_same_rank((previous, ids[item.id]), cluster)
             previous = ids[item.id]
 
-    add(shown.roots, None)
+    add(shown.roots, None, shown.trace.strategy)
     drawn: dict[tuple[str, str], bool] = {}
     for source, dest, exact in shown.view.edges(data="exact", default=True):
         # Two tensors between the same nodes (mha(x, x)) are one arrow, dashed if either is inferred.
@@ -156,7 +158,8 @@ def to_dot(shown: Outline, style: _Style | None = None, *, rankdir: str = "TB", 
 
 
 def _coverage_line(shown: Outline) -> str:
-    return f"{shown.trace.coverage.sentence(problems=False)} ({shown.trace.strategy} strategy)"
+    trace = shown.trace
+    return f"{trace.coverage.sentence(problems=False)} ({trace.strategy} strategy{regions_text(trace)})"
 
 
 def _node_attrs(item: Item, style: _Style) -> dict[str, str]:
@@ -216,10 +219,15 @@ def _spec_text(spec: Any, style: _Style) -> str:
     return " ".join(parts)
 
 
-def _cluster_attrs(item: Item) -> dict[str, str]:
+def _cluster_attrs(item: Item, outer_strategy: str) -> dict[str, str]:
     label = f"<b>{html(item.id)}</b> <font color=\"#555555\">{html(item.data['class_name'])}</font>"
     attrs = {"label": "", "labeljust": "l", "style": '"rounded"', "color": '"#7a8aa0"',
              "fontsize": "10", "tooltip": quoted(f"{item.id} ({item.data['class_name']})")}
+    strategy = item.data.get("strategy")
+    if item.reached and strategy and strategy != outer_strategy:
+        # A region, traced by another strategy than what holds it: the eager one shows one run.
+        label += f" <i>{strategy} strategy{', one run' if strategy == 'eager' else ''}</i>"
+        attrs.update(_REGION_STYLES.get(strategy, {}))
     if not item.reached:
         label += " <i>not reached</i>"
         attrs.update(style='"rounded,dashed"', color=_GREY, fontcolor=_GREY)
@@ -228,6 +236,13 @@ def _cluster_attrs(item: Item) -> dict[str, str]:
         attrs.update(color=_RED, penwidth="2")
     attrs["label"] = f"<{label}>"
     return attrs
+
+
+#: How a region's cluster looks, by the strategy that traced it.
+_REGION_STYLES = {
+    "graph": {"style": '"rounded,bold"', "color": '"#2e6da4"'},
+    "eager": {"style": '"rounded,bold,dashed"', "color": '"#b26a00"'},
+}
 
 
 def _problem_rows(problems: list[Problem]) -> list[str]:

@@ -237,12 +237,25 @@ def _connections(view: nx.MultiDiGraph, item: Item, members: dict[str, list[str]
     return ", ".join(visible(source) if exact else f"{visible(source)} (inferred)" for source, exact in seen.items())
 
 
+def regions_text(result: Any) -> str:
+    """Which containers another strategy traced: ``"; blocks.3 by the graph strategy; peeks by
+    the eager strategy, one run"``, or ``""``."""
+    paths: dict[str, list[str]] = {}
+    for region in result.regions:
+        paths.setdefault(region.name, []).append(region.path)
+    # An eager region shows the path one run took, not every input's.
+    return "".join(
+        f"; {', '.join(where)} by the {name} strategy" + (", one run" if name == "eager" else "")
+        for name, where in paths.items()
+    )
+
+
 def _footer(shown: Outline) -> list[str]:
     result = shown.trace
     trainable = count_params(result.model.trainable_weights)
     frozen = count_params(result.model.non_trainable_weights)
     coverage = result.coverage
-    line = f"Coverage: {coverage.sentence()} (traced by the {result.strategy} strategy)"
+    line = f"Coverage: {coverage.sentence()} (traced by the {result.strategy} strategy{regions_text(result)})"
     lines = [f"Total params: {trainable + frozen:,}", f"Trainable params: {trainable:,}",
              f"Non-trainable params: {frozen:,}", line]
     lines += [f"Problem: {problem}" for problem in coverage.problems]

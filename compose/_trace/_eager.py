@@ -23,6 +23,7 @@ import contextlib
 from typing import Any, Iterator
 
 import attrs
+import keras
 import networkx as nx
 import tensorflow as tf
 
@@ -60,10 +61,13 @@ class _Executed:
 
 class EagerRecorder(Recorder):
     strategy = "eager"
-    runs_model = True
+    # It runs the model on values, but in Keras's stateless scope (see `run`): no variable of a
+    # built model changes, so none is saved and put back, and another thread training the model
+    # meanwhile keeps its updates.
+    runs_model = False
 
-    def __init__(self, *args: Any, unknown_size: int = _FIRST_SIZE) -> None:
-        super().__init__(*args)
+    def __init__(self, *args: Any, unknown_size: int = _FIRST_SIZE, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.unknown_size = unknown_size  # what an unknown dim of a shape-only input becomes
         self.tape = tf.GradientTape(persistent=True, watch_accessed_variables=False)
         self._watched: list[tuple[str, Any]] = []
@@ -86,7 +90,11 @@ class EagerRecorder(Recorder):
     def run(self, model: Any, specs: tuple, kwargs: dict) -> Any:
         args = as_arrays(specs, self.unknown_size)
         args = tf.nest.map_structure(tf.convert_to_tensor, args)
-        with self.tape:
+        # In Keras's stateless scope, variable updates (batch statistics, metrics, seed
+        # generators) are collected, not applied: the model, and any thread training it
+        # meanwhile, never see them. An unbuilt model cannot create its weights there.
+        stateless = keras.StatelessScope() if model.built else contextlib.nullcontext()
+        with self.tape, stateless:
             self.add_inputs(args)
             with self.active():
                 outputs = model(*args, **kwargs)
@@ -178,12 +186,13 @@ def open_unknown_dims(first: EagerRecorder, second: EagerRecorder) -> None:
         for key in ("input_specs", "output_specs"):
             mine, theirs = data.get(key), other.get(key)  # a container that failed has no outputs
             if mine is not None and theirs is not None and len(mine) == len(theirs):
-                data[key] = [_opened(a, b) for a, b in zip(mine, theirs)]
+                data[key] = [opened(a, b) for a, b in zip(mine, theirs)]
     for source, dest, key, data in one.edges(keys=True, data=True):
-        data["spec"] = _opened(data["spec"], two.edges[source, dest, key]["spec"])
+        data["spec"] = opened(data["spec"], two.edges[source, dest, key]["spec"])
 
 
-def _opened(spec: TensorSpec | None, other: TensorSpec | None) -> TensorSpec | None:
+def opened(spec: TensorSpec | None, other: TensorSpec | None) -> TensorSpec | None:
+    """``spec`` with None where ``other``, of a run on another made-up size, differs."""
     if spec is None or other is None or len(spec.shape) != len(other.shape):
         return spec  # a rank that changed with the size is data-dependent: keep what ran first
     return TensorSpec(tuple(d if d == e else None for d, e in zip(spec.shape, other.shape)), spec.dtype)

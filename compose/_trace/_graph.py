@@ -34,8 +34,8 @@ _CONVERTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 class GraphRecorder(Recorder):
     strategy = "graph"
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.func_graphs: dict[str, Any] = {}
         self._op_nodes: dict[int, str] = {}
 
@@ -152,8 +152,7 @@ class GraphRecorder(Recorder):
         exactly; when they do not (a scope of the user's own, an unusual call), no group is
         assumed and every op stays a node of its own."""
         parts = op.name.split("/")[:-1]
-        containers = self.graph.graph["containers"]
-        layers = [self.tree.model.name, *(containers[c]["layer"].name for c in self.stack)]
+        layers = self.scope_names()
         if len(parts) <= len(layers):
             return None
         for part, name in zip(parts, layers):

@@ -79,6 +79,30 @@ def spec_of(tensor: Any) -> TensorSpec | None:
         return None  # a tensor of unknown rank or an exotic dtype: drawn without a spec
 
 
+@attrs.frozen
+class Mark:
+    """How long each record of a `Recorder` was, and its counts then (see `Recorder.mark`)."""
+
+    nodes: int
+    containers: int
+    pending: int
+    producers: int
+    alive: int
+    calls: dict
+    names: dict
+
+
+@attrs.frozen
+class Seed:
+    """The state a region's recording continues from (see `Recorder.seed`)."""
+
+    stack: tuple
+    containers: dict
+    calls: dict
+    names: dict
+    seq: int
+
+
 @attrs.define
 class Failure:
     """Where an exception first crossed a recorded call: the innermost call's path, or None."""
@@ -105,8 +129,12 @@ class Recorder:
     #: Keras operations applied to KerasTensors (operators, ``keras.ops``) become op nodes.
     records_keras_ops = False
 
-    def __init__(self, tree_: LayerTree) -> None:
+    def __init__(self, tree_: LayerTree, session: Any = None) -> None:
         self.tree = tree_
+        self.session = session  # the `_tracing.Session` running it, when there is one
+        self._seed: Seed | None = None  # the state of the recording a region continues
+        self.regions: list[Any] = []  # `StrategyRun`s of the containers traced another way
+        self.notes: list[Any] = []  # `Problem`s that made a region fall back to the eager run
         self.graph = nx.MultiDiGraph()
         self.graph.graph["containers"] = {}
         self.producers: dict[int, str] = {}
@@ -126,7 +154,52 @@ class Recorder:
 
     def restart(self) -> None:
         """Forget everything recorded: a run that TensorFlow repeats keeps only its last pass."""
-        Recorder.__init__(self, self.tree)
+        seed = self._seed
+        Recorder.__init__(self, self.tree, self.session)
+        if seed is not None:
+            self.continue_from(seed)
+
+    # -- regions: a container recorded by another strategy, inside this recording ---------------
+
+    def mark(self) -> Mark:
+        """Where the recording stands, to go back to with `rollback`."""
+        return Mark(
+            len(self.graph), len(self.graph.graph["containers"]), len(self.pending),
+            len(self.producers), len(self._alive), dict(self.calls), dict(self._names),
+        )
+
+    def rollback(self, mark: Mark) -> None:
+        """Forget what was recorded since ``mark``: a container that failed, to record again.
+        Every record only grows (nodes, producers, pending edges), so the new entries are last."""
+        for node in list(self.graph)[mark.nodes:]:
+            self.graph.remove_node(node)
+            del self.order[node]
+        containers = self.graph.graph["containers"]
+        for key in list(containers)[mark.containers:]:
+            del containers[key]
+        for key in list(self.producers)[mark.producers:]:
+            del self.producers[key]
+        del self.pending[mark.pending:], self._alive[mark.alive:]
+        self.calls, self._names, self.failure = dict(mark.calls), dict(mark.names), None
+
+    def seed(self) -> Seed:
+        """What a region recording starts from: the container calls around it, the call counts
+        and node names so far (so its ids continue this recording's), the order reached."""
+        return Seed(tuple(self.stack), dict(self.graph.graph["containers"]), dict(self.calls), dict(self._names), self._seq)
+
+    def continue_from(self, seed: Seed) -> None:
+        self._seed = seed
+        self.stack = list(seed.stack)
+        self.graph.graph["containers"] = dict(seed.containers)
+        self.calls, self._names, self._seq = dict(seed.calls), dict(seed.names), seed.seq
+
+    def scope_names(self) -> list[str]:
+        """The Keras names of the layer calls whose name scopes TensorFlow ops are made in: the
+        model's and each container's being run, or in a region only those inside it."""
+        containers = self.graph.graph["containers"]
+        if self._seed is None:
+            return [self.tree.model.name, *(containers[c]["layer"].name for c in self.stack)]
+        return [containers[c]["layer"].name for c in self.stack[len(self._seed.stack):]]
 
     # -- what strategies provide -------------------------------------------------------------
 
@@ -226,7 +299,15 @@ class Recorder:
 
     @contextlib.contextmanager
     def _patches(self) -> Iterator[None]:
+        outer = getattr(_active, "recorder", None)
         _active.recorder = self
+        if outer is not None:
+            # A region inside another recording: the patches are in place; it records meanwhile.
+            try:
+                yield
+            finally:
+                _active.recorder = outer
+            return
         # Keras rewrites exceptions raised in `call` and drops their frames; the user's
         # file:line is in those frames, so filtering is off while recording.
         filtering = keras.config.is_traceback_filtering_enabled()
@@ -334,6 +415,11 @@ class Recorder:
 
 
 def _named_leaves(structure: Any, prefix: str) -> list[tuple[str, Any]]:
+    if structure is not None and not isinstance(structure, (list, tuple, dict)) and not _is_tensor(structure):
+        raise TypeError(
+            f"the model's {prefix} is {type(structure).__name__} {structure!r}: expected tensors, "
+            "nested in lists, tuples or dicts (does a layer return a Python value?)"
+        )
     if isinstance(structure, (list, tuple)) and len(structure) == 1 and _is_tensor(structure[0]):
         structure = structure[0]
     if _is_tensor(structure):

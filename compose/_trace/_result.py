@@ -34,6 +34,20 @@ class Call:
     operation: Any = None
 
 
+def reason_of(error: BaseException) -> str:
+    """An exception as a `Problem.reason`: its type and the first line of its message."""
+    metadata = getattr(error, "ag_error_metadata", None)
+    message = getattr(metadata, "cause_message", None) or str(error)
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    first = lines[0] if lines else ""
+    if len(first) > 300:
+        first = first[:297] + "..."
+    name = type(error).__name__
+    if first.startswith(name + ":"):
+        return first  # AutoGraph's cause message already names the type
+    return f"{name}: {first}" if first else name
+
+
 @attrs.frozen
 class Problem:
     """One thing the tracer could not recover, and why.
@@ -61,19 +75,25 @@ class Problem:
 
 @attrs.frozen
 class StrategyRun:
-    """One strategy's attempt on the model.
+    """One strategy's attempt on the model, or on one container of it (a region).
 
     Attributes:
         name: the strategy's name (``"symbolic"``, ``"graph"``, ``"eager"``).
-        finished: ``True`` when it ran the model's ``call`` to the end.
+        finished: ``True`` when it ran the ``call`` to the end.
         reason: why it stopped, when it did not finish (``None`` otherwise).
-        nodes: ids of the `Trace.graph` nodes this strategy contributed, in graph order.
+        nodes: ids of the `Trace.graph` nodes this attempt contributed, in graph order.
+        path: the container it traced (a region: where the symbolic strategy stopped, that
+            container alone was traced by the next strategy), or ``None`` for the whole model.
+        location: ``"file.py:42"`` in the user's code where it stopped, when it did and one
+            is known.
     """
 
     name: str
     finished: bool
     reason: str | None = None
     nodes: tuple[str, ...] = ()
+    path: str | None = None
+    location: str | None = None
 
 
 @attrs.frozen
@@ -184,8 +204,10 @@ class Trace:
             sublayer, so the sum over the tree is ``model.count_params()``), ``calls`` (times
             called during the trace), ``reached`` (``calls > 0``), ``leaf`` (bool).
         coverage: the `Coverage` of this trace.
-        strategies: one `StrategyRun` per strategy tried, in order; a strategy is tried only
-            when the ones before it could not finish.
+        strategies: one `StrategyRun` per strategy tried on the whole model (``path`` None), in
+            order, a strategy tried only when the ones before it could not finish; then, for
+            the kept recording, each region: a container where it stopped, and the strategies
+            tried on that container alone (``path`` the container's), in call order.
     """
 
     model: Any
@@ -195,9 +217,16 @@ class Trace:
     strategies: tuple[StrategyRun, ...]
 
     @property
+    def regions(self) -> tuple[StrategyRun, ...]:
+        """The containers traced by another strategy than the model's, each as the run that
+        finished on it, in call order."""
+        return tuple(run for run in self.strategies if run.path is not None and run.finished)
+
+    @property
     def strategy(self) -> str:
-        """Name of the strategy whose recording the graph is mainly built from: the last tried."""
-        return self.strategies[-1].name
+        """Name of the strategy whose recording the graph is mainly built from: the last tried
+        on the whole model (regions inside it may be traced by later ones)."""
+        return [run for run in self.strategies if run.path is None][-1].name
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         """Jupyter shows a trace as the showing part says (`show_in_notebooks`)."""

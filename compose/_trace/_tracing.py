@@ -17,7 +17,7 @@ from ._hierarchy import LayerTree, leaf_rule
 from ._inputs import as_symbolic, check_model, normalize
 from ._locate import user_location
 from ._recorder import LOCK, Recorder
-from ._result import Coverage, Problem, StrategyRun, Trace
+from ._result import Coverage, Problem, StrategyRun, Trace, reason_of
 from ._snapshot import ModelSnapshot
 from ._symbolic import SymbolicRecorder
 
@@ -102,7 +102,7 @@ class Session:
     def run(self, strategy: type[Recorder], **options: Any) -> tuple[Recorder, Exception | None]:
         """Record the model's call with ``strategy``; a failure of the user's code is returned
         with the partial recording, never raised."""
-        recorder = strategy(self.tree, **options)
+        recorder = strategy(self.tree, session=self, **options)
         if strategy.runs_model:
             self.snapshot.save_variables()  # only running the model can change them
         error: Exception | None = None
@@ -181,7 +181,7 @@ def _assemble(model: Any, tree: LayerTree, runs: list[tuple[Recorder, Exception 
     # When a strategy finished, the others' failures are why it was needed, not problems of
     # its trace: notes. When none did, the trace is partial, and every failure says why.
     problems = [p for r, p in failures if r is chosen or not finished]
-    notes = [p for r, p in failures if r is not chosen and finished]
+    notes = [p for r, p in failures if r is not chosen and finished] + chosen.notes
     edges = [exact for _, _, exact in graph.edges(data="exact")]
     coverage = Coverage(
         layers_total=sum(1 for p, leaf in tree.leaves.items() if leaf and p),
@@ -196,11 +196,12 @@ def _assemble(model: Any, tree: LayerTree, runs: list[tuple[Recorder, Exception 
         StrategyRun(
             name=r.strategy,
             finished=err is None,
-            reason=None if err is None else _reason(err),
+            reason=None if err is None else reason_of(err),
+            location=None if err is None else user_location(err),
             nodes=tuple(n for n, s in graph.nodes(data="strategy") if s == r.strategy) if r is chosen else (),
         )
         for r, err in runs
-    )
+    ) + tuple(chosen.regions)
     return Trace(model=model, graph=graph, hierarchy=hierarchy, coverage=coverage, strategies=strategies)
 
 
@@ -210,7 +211,7 @@ def _failures(runs: list[tuple[Recorder, Exception | None]]) -> list[tuple[Recor
     return [
         (recorder, Problem(
             path=recorder.failure.path if recorder.failure else None,
-            reason=_reason(err),
+            reason=reason_of(err),
             location=user_location(err),
             strategy=recorder.strategy,
         ))
@@ -230,16 +231,3 @@ def _distinct(problems: list[Problem]) -> tuple[Problem, ...]:
             # Code AutoGraph converted has no user frame; the eager run of it has.
             kept[same[0]] = problem
     return tuple(kept)
-
-
-def _reason(error: BaseException) -> str:
-    metadata = getattr(error, "ag_error_metadata", None)
-    message = getattr(metadata, "cause_message", None) or str(error)
-    lines = [line.strip() for line in message.splitlines() if line.strip()]
-    first = lines[0] if lines else ""
-    if len(first) > 300:
-        first = first[:297] + "..."
-    name = type(error).__name__
-    if first.startswith(name + ":"):
-        return first  # AutoGraph's cause message already names the type
-    return f"{name}: {first}" if first else name

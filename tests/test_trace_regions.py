@@ -1,0 +1,146 @@
+"""Regions: where the symbolic strategy stops inside a container, only that container is traced
+by the next strategy, and the rest of the model stays symbolic."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+import compose
+from compose import trace
+
+
+class Block(keras.layers.Layer):
+    """Dense, then an activation: Keras's own, or a TensorFlow function (``tf_op``)."""
+
+    def __init__(self, tf_op=False, **kwargs):
+        super().__init__(**kwargs)
+        self.dense, self.tf_op = layers.Dense(8), tf_op
+
+    def call(self, x):
+        h = self.dense(x)
+        return x + (tf.nn.gelu(h) if self.tf_op else keras.ops.gelu(h))
+
+
+class Tower(keras.Model):
+    def __init__(self, special=3):
+        super().__init__()
+        self.blocks = [Block(tf_op=i == special) for i in range(10)]
+        self.head = layers.Dense(2)
+
+    def call(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return self.head(keras.ops.relu(x))
+
+
+def test_one_tf_function_in_one_block_makes_only_that_block_a_graph_region():
+    result = trace(Tower(), (None, 8))
+    assert result.strategy == "symbolic" and result.coverage.complete
+    assert [(r.path, r.name, r.finished) for r in result.strategies] == [
+        (None, "symbolic", True), ("blocks.3", "symbolic", False), ("blocks.3", "graph", True)]
+    region = result.strategies[1]
+    assert "gelu" in region.reason.lower() or "KerasTensor" in region.reason
+    assert region.location == f"{__file__}:{Block.call.__code__.co_firstlineno + 2}"
+    strategies = {n: s for n, s in result.graph.nodes(data="strategy")}
+    assert {n for n, s in strategies.items() if s == "graph"} == {"blocks.3/dense", "blocks.3/gelu", "blocks.3/add"}
+    assert set(result.strategies[2].nodes) == {"blocks.3/dense", "blocks.3/gelu", "blocks.3/add"}
+    # Exact edges across the border, both ways, and the open batch dim after it.
+    edges = set(result.graph.edges())
+    assert {("blocks.2/add", "blocks.3/dense"), ("blocks.2/add", "blocks.3/add"), ("blocks.3/add", "blocks.4/dense")} <= edges
+    assert all(exact for _, _, exact in result.graph.edges(data="exact"))
+    assert str(result.graph.nodes["blocks.4/dense"]["output_specs"][0]) == "(None, 8) float32"
+    # The same graph as the whole model traced by the graph strategy, but for where ops came from.
+    whole = trace(Tower(special=-1), (None, 8))
+    assert len(result.graph) == len(whole.graph) and result.graph.number_of_edges() == whole.graph.number_of_edges()
+
+
+class Peeks(keras.layers.Layer):
+    """Looks at a value in Python: only an eager run can follow it."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.small, self.large = layers.Dense(8), layers.Dense(8)
+
+    def call(self, x):
+        if float(keras.ops.mean(x).numpy()) > 100.0:
+            return self.large(x)
+        return self.small(x) * 2.0
+
+
+class Outer(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.first, self.peeks, self.last = layers.Dense(8), Peeks(), layers.Dense(3)
+
+    def call(self, x):
+        h = keras.ops.relu(self.first(x))
+        return self.last(self.peeks(h) + h)
+
+
+def test_a_block_that_needs_values_is_the_only_eager_region():
+    model = Outer()
+    before = [v.numpy().copy() for v in model.weights] if model.built else None
+    result = trace(model, (None, 4))
+    assert result.strategy == "symbolic"
+    assert [(r.path, r.name, r.finished) for r in result.strategies] == [
+        (None, "symbolic", True), ("peeks", "symbolic", False), ("peeks", "graph", False), ("peeks", "eager", True)]
+    strategies = dict(result.graph.nodes(data="strategy"))
+    assert {n for n, s in strategies.items() if s == "eager"} == {"peeks/small", "peeks/multiply"}
+    assert strategies["first"] == strategies["last"] == strategies["relu"] == "symbolic"
+    assert result.coverage.unreached == ("peeks/large",)
+    # The outer body keeps its open batch dim; the eager region's dims that followed the
+    # made-up size are opened too.
+    assert str(result.graph.nodes["last"]["output_specs"][0]) == "(None, 3) float32"
+    assert str(result.graph.nodes["peeks/small"]["output_specs"][0]) == "(None, 8) float32"
+    edges = set(result.graph.edges())
+    assert {("relu", "peeks/small"), ("peeks/small", "peeks/multiply"), ("peeks/multiply", "add"), ("relu", "add")} <= edges
+    assert all(exact for _, _, exact in result.graph.edges(data="exact"))
+    # Honest: no problem, but a note saying why that region shows one run.
+    assert result.coverage.problems == ()
+    note, = result.coverage.notes
+    assert note.path == "peeks" and note.strategy == "graph" and "numpy" in note.reason
+    assert note.location == f"{__file__}:{Peeks.call.__code__.co_firstlineno + 1}"
+    if before is not None:
+        assert all(np.array_equal(a, v.numpy()) for a, v in zip(before, model.weights))
+
+
+def test_a_container_no_strategy_can_run_fails_the_model_as_before():
+    class Broken(keras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.inner = layers.Dense(2)
+
+        def call(self, x):
+            self.inner(x)
+            raise ValueError("boom")
+
+    class Model(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.block, self.last = Broken(), layers.Dense(2)
+
+        def call(self, x):
+            return self.last(self.block(x))
+
+    result = trace(Model(), (None, 3))
+    assert [r.path for r in result.strategies] == [None, None, None]
+    assert "boom" in result.coverage.problems[0].reason and result.coverage.problems[0].path == "block"
+
+
+def test_regions_leave_no_trace_in_the_model():
+    model = Outer()
+    trace(model, (None, 4))
+    assert not hasattr(model.peeks, "call") or "call" not in vars(model.peeks)
+    assert compose.trace(model, (None, 4)).strategies == trace(model, (None, 4)).strategies
+
+
+def test_views_say_which_parts_were_traced_how():
+    result = trace(Outer(), (None, 4))
+    text = " ".join(compose.summary(result, print_fn=None).split())  # the footer wraps
+    assert "traced by the symbolic strategy; peeks by the eager strategy, one run" in text
+    assert "Note: the graph strategy stopped: peeks: " in text and "Problem:" not in text
+    dot = compose.plot(result).to_string()
+    assert "<i>eager strategy, one run</i>" in dot and "dashed" in dot
+    tower = compose.plot(trace(Tower(), (None, 8))).to_string()
+    assert tower.count("<i>graph strategy</i>") == 1
