@@ -23,14 +23,18 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .._compat import DataType, get_op_def
+from .._compat import DataType, compute_output_spec, get_op_def
 from .._errors import UnsafeConfigError
 
 
 #: Types of values that are not numbers: strings (file names, URLs), resources, variants.
 _NON_NUMERIC = frozenset({DataType.DT_STRING, DataType.DT_RESOURCE, DataType.DT_VARIANT})
-#: String attributes that only choose a layout or a formula, never name anything outside.
-_LAYOUT_ATTRS = frozenset({"data_format", "padding", "equation", "method", "mode"})
+#: String attributes that only choose a layout, a formula or an enum-like policy among a few
+#: values the kernel checks, never name anything outside (a file, a URL, a shared resource).
+_LAYOUT_ATTRS = frozenset({
+    "data_format", "padding", "equation", "method", "mode", "align", "bad_indices_policy",
+    "src_format", "dst_format", "fill_mode", "interpolation", "kernel_type", "round_mode",
+})
 #: Ops that reach outside the process, refused by name whatever their OpDef says: the rules
 #: below refuse each of them today, and this list keeps it so if an OpDef changes.
 _DENIED = frozenset({"ImmutableConst", "MatchingFiles", "EagerPyFunc", "Empty"})
@@ -159,10 +163,80 @@ def decode_attrs(op_type: str, attrs: dict[str, Any]) -> dict[str, Any]:
 
 
 def constant(value: np.ndarray) -> dict[str, Any]:
-    """A constant input as plain data."""
-    if value.dtype.kind not in "biuf":
+    """A constant input as plain data: ``{"constant": nested list, "dtype": name}``, with
+    ``"imag"`` (the imaginary parts) for a complex value and ``"shape"`` for an empty one (the
+    nested list of a ``(0, 2)`` array is ``[]``, which says neither)."""
+    if value.dtype.kind not in "biufc":
         raise TypeError(f"a constant of dtype {value.dtype} cannot be written as plain data")
-    return {"constant": value.tolist(), "dtype": value.dtype.name}
+    if value.dtype.kind == "c":
+        plain = {"constant": value.real.tolist(), "imag": value.imag.tolist(), "dtype": value.dtype.name}
+    else:
+        plain = {"constant": value.tolist(), "dtype": value.dtype.name}
+    if value.size == 0:
+        plain["shape"] = list(value.shape)
+    return plain
+
+
+class NoFunctionalForm(ValueError):
+    """An op whose result a Functional model cannot hold (a tensor of unknown rank)."""
+
+
+def check_arguments(op_type: str, arguments: Any) -> None:
+    """A config's ``arguments``: a list with one entry per input argument of the op, each plain
+    data (`_check_argument`)."""
+    names = [arg.name for arg in get_op_def(op_type).input_arg]
+    if not isinstance(arguments, list) or len(arguments) != len(names):
+        raise UnsafeConfigError(f"TFOp: {op_type!r} takes {len(names)} arguments ({', '.join(names)}), the config gives {arguments!r}")
+    for name, item in zip(names, arguments):
+        _check_argument(item, f"{op_type}.{name}")
+
+
+def _check_argument(item: Any, where: str) -> None:
+    """One entry of a config's ``arguments``: a tensor index, a numeric constant, or a list of
+    those; anything else is refused before the layer exists."""
+    if isinstance(item, list):
+        for entry in item:
+            if isinstance(entry, list):
+                raise UnsafeConfigError(f"TFOp: argument {where} nests lists of arguments")
+            _check_argument(entry, where)
+        return
+    if isinstance(item, dict) and set(item) == {"tensor"}:
+        index = item["tensor"]
+        if isinstance(index, int) and not isinstance(index, bool) and index >= 0:
+            return
+    elif isinstance(item, dict) and "constant" in item and set(item) <= {"constant", "dtype", "imag", "shape"}:
+        dtype = item.get("dtype")
+        try:
+            datatype = tf.as_dtype(dtype).as_datatype_enum if isinstance(dtype, str) else None
+        except TypeError:
+            datatype = None
+        complex_ = datatype is not None and tf.as_dtype(dtype).is_complex
+        if (
+            datatype is not None
+            and datatype not in _NON_NUMERIC
+            and _is_numbers(item["constant"])
+            and ("imag" not in item or (complex_ and _is_numbers(item["imag"])))
+            and ("shape" not in item or _is_dims(item["shape"]) and None not in item["shape"])
+        ):
+            return
+    raise UnsafeConfigError(f"TFOp: argument {where} = {item!r} is neither a tensor index nor a numeric constant")
+
+
+def _is_numbers(value: Any) -> bool:
+    if isinstance(value, list):
+        return all(_is_numbers(v) for v in value)
+    return isinstance(value, (int, float))  # bool is an int: a bool constant is [True, False]
+
+
+def _constant_tensor(item: dict[str, Any]) -> Any:
+    """The tensor of a constant argument (the inverse of `constant`)."""
+    dtype = tf.as_dtype(item["dtype"])
+    if "imag" in item:
+        real = tf.constant(item["constant"], dtype=dtype.real_dtype)
+        value = tf.complex(real, tf.constant(item["imag"], dtype=dtype.real_dtype))
+    else:
+        value = tf.constant(item["constant"], dtype=dtype)
+    return tf.reshape(value, item["shape"]) if "shape" in item else value
 
 
 def describe(op: Any) -> tuple[list[str], dict[str, Any]]:
@@ -217,7 +291,8 @@ class TFOp(keras.layers.Layer):
         op: the operation's type, e.g. ``"ConcatV2"``.
         arguments: one entry per input argument of the op, in OpDef order: ``{"tensor": i}``
             (the i-th tensor the layer is called with), ``{"constant": nested list, "dtype":
-            name}``, or a list of those for a list argument.
+            name}`` (with ``"imag"`` for a complex one, ``"shape"`` for an empty one: see
+            `constant`), or a list of those for a list argument. Anything else is refused.
         attrs: the op's attributes by OpDef name, as plain data (a type is its dtype name,
             ``"float32"``; a shape a list of dims or None, ``[2, None]``). Attributes TensorFlow
             infers from the inputs (``T``, ``N``) may be left out; given, they must agree.
@@ -225,6 +300,7 @@ class TFOp(keras.layers.Layer):
 
     def __init__(self, op: str, arguments: list, attrs: dict | None = None, **kwargs: Any) -> None:
         check_op_type(op)
+        check_arguments(op, arguments)
         # Inputs keep their dtypes: an int32 shape or a float64 value is no float32 activation.
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
@@ -237,7 +313,28 @@ class TFOp(keras.layers.Layer):
         self._given_inferred = {k: v for k, v in decoded.items() if k in inferred}
         self._parameters = {_parameters(op)[k]: v for k, v in decoded.items() if k not in inferred}
         self._convert_input_args = False
+        # A TensorFlow op drops a Keras mask (its result is a new tensor): so does its layer, and
+        # quietly, as the op did in the model.
+        self.supports_masking = True
         self.built = True
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> None:
+        return None
+
+    def compute_output_spec(self, inputs: Any) -> Any:
+        def run(inputs: Any) -> Any:
+            result = self.call(inputs)
+            unknown = [i for i, r in enumerate(tf.nest.flatten(result)) if r.shape.rank is None]
+            if unknown:
+                shapes = [tuple(t.shape) for t in tf.nest.flatten(inputs)]
+                raise NoFunctionalForm(
+                    f"TFOp {self.op}: output {unknown[0]} has unknown rank on inputs of shapes "
+                    f"{shapes}, and a Functional model's tensors need a rank (tf.squeeze without "
+                    "an axis on an open dimension does this: give it the axis)"
+                )
+            return result
+
+        return compute_output_spec(run, inputs)
 
     def call(self, inputs: list) -> Any:
         inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
@@ -247,7 +344,7 @@ class TFOp(keras.layers.Layer):
                 return [resolve(i) for i in item]
             if "tensor" in item:
                 return inputs[item["tensor"]]
-            return tf.constant(item["constant"], dtype=item["dtype"])
+            return _constant_tensor(item)
 
         named = {name: resolve(item) for name, item in zip(self._names, self.arguments)}
         _check_inferred(self.op, self._given_inferred, named)
@@ -260,6 +357,7 @@ class TFOp(keras.layers.Layer):
     def from_config(cls, config: dict[str, Any]) -> TFOp:
         # Checked before Keras's own from_config, which would turn our refusal into a TypeError.
         check_op_type(config.get("op"))
+        check_arguments(config["op"], config.get("arguments"))
         decode_attrs(config["op"], config.get("attrs") or {})
         return super().from_config(config)
 
