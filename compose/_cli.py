@@ -34,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     for name, text in (
         ("summary", "print a summary table with connectivity"),
         ("plot", "write a Graphviz plot (.dot, .svg, .png, .pdf from -o); DOT to stdout without -o"),
+        ("explore", "write the interactive viewer, one self-contained HTML file (-o, default model.html)"),
         ("check", "print the trace's coverage; exit 3 when connectivity is incomplete"),
     ):
         command = commands.add_parser(name, help=text, description=text)
@@ -211,6 +212,8 @@ def _check(model: keras.layers.Layer, trace: Any) -> int:
         print(f"  not reached: {', '.join(coverage.unreached)}")
     for problem in coverage.problems:
         print(f"  problem: {problem}")
+    for note in coverage.notes:
+        print(f"  note: {note} (the {note.strategy} strategy, not kept)")
     return 0 if coverage.complete else _EXIT_INCOMPLETE
 
 
@@ -234,6 +237,11 @@ def _run(args: argparse.Namespace) -> int:
             print(f"wrote {Path(args.output).resolve()}")
         else:
             print(text)
+        return 0
+    if args.command == "explore":
+        path = Path(args.output or "model.html")
+        compose.explore(trace, depth=args.depth or 1).save(path)
+        print(f"wrote {path.resolve()}")
         return 0
     dot = compose.plot(trace, to_file=args.output, depth=args.depth)
     if args.output:

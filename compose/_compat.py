@@ -12,6 +12,7 @@ import importlib
 from typing import Any
 
 import attrs
+import keras
 
 #: The versions these internals were read from and tested with.
 CHECKED = {"keras": "3.15.1", "tensorflow": "2.21.0", "attrs": "26.1.0"}
@@ -107,3 +108,48 @@ def build_shapes(layer: Any) -> dict[str, Any] | None:
     """The input shapes Keras recorded when ``layer`` was built (``{"input_shape": (2, 5)}``,
     batch size included), or None; Keras saves and reloads them with the model."""
     return getattr(layer, "_build_shapes_dict", None)
+
+
+# -- state a recording must leave as it found it ----------------------------------------------------
+
+#: The class of Keras's call records; each new one appends itself to its operations' lists.
+KerasNode = _internal("keras.src.ops.node", "Node")
+_global_state = importlib.import_module("keras.src.backend.common.global_state")
+_SEED_GENERATOR_KEY = _internal("keras.src.random.seed_generator", "GLOBAL_SEED_GENERATOR")
+
+
+def remove_node(node: Any) -> None:
+    """Take one Keras call record out of the lists of the layers it appended itself to
+    (`KerasNode.__init__`). A Keras op made for one call (``x + y``) keeps its own record: it
+    belongs to no model, and the tensors it made still point to it."""
+    owners = [node.operation] if isinstance(node.operation, keras.layers.Layer) else []
+    lists = [op._inbound_nodes for op in owners] + [
+        t._keras_history.operation._outbound_nodes
+        for t in node.arguments.keras_tensors
+        if t._keras_history.operation is not None
+    ]
+    for records in lists:
+        for index in range(len(records) - 1, -1, -1):
+            if records[index] is node:
+                del records[index]
+
+
+def layer_losses(layer: Any) -> list[Any]:
+    """The list in which a layer keeps the losses its last call added (``model.losses``)."""
+    return layer._losses
+
+
+def global_seed_generator() -> Any:
+    """Keras's process-wide SeedGenerator of unseeded random ops, if one was made (no new one)."""
+    return _global_state.get_global_attribute(_SEED_GENERATOR_KEY)
+
+
+def tf_random_state() -> Any:
+    """The state of TensorFlow's sequence of op seeds (set by ``tf.random.set_seed``)."""
+    rng = getattr(eager_context(), "_rng", None)
+    return rng.getstate() if rng is not None else None
+
+
+def set_tf_random_state(state: Any) -> None:
+    if state is not None:
+        eager_context()._rng.setstate(state)

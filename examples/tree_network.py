@@ -82,7 +82,9 @@ def main() -> None:
     print(f"1. tree from the data: {coverage.layers_reached}/{coverage.layers_total} layers, "
           f"{coverage.exact_edges} exact and {coverage.inferred_edges} inferred edges "
           f"(the {partial.strategy} strategy)")
-    print("   problem:", coverage.problems[0])
+    # The graph strategy stopped where the data decides; the eager run went on. Its reason
+    # is a note: the trace holds what this run did, not what every input would do.
+    print("   note:", coverage.notes[0])
 
     # 2. The tree as a call argument: Python recursion over a Python structure is traced
     #    symbolically, every edge exact. This tree has no unary node, so `unary` is not reached:

@@ -194,13 +194,13 @@ def test_call_kwarg_values_are_literals_never_code(workdir, capsys, monkeypatch)
     assert status == 3 and not (workdir / "pwned").exists()
 
 
-def test_check_names_the_unreached_layers_and_the_problems(workdir, capsys, monkeypatch):
+def test_check_names_the_unreached_layers_problems_and_notes(workdir, capsys, monkeypatch):
     monkeypatch.chdir(workdir)
     status, out, _ = in_process(capsys, "check", "user_models.py:branchy", "--input", "4")
     lines = out.splitlines()
     assert status == 3 and lines[0].startswith("branchy: 1/2 layers reached")
     assert "  not reached: b" in lines
-    assert any(line.startswith("  problem: ") and "user_models.py:" in line for line in lines)
+    assert any(line.startswith("  note: ") and "user_models.py:" in line and "graph strategy, not kept" in line for line in lines)
 
 
 def test_needs_inputs_says_input_with_the_declared_width(workdir, capsys, monkeypatch):
@@ -209,3 +209,10 @@ def test_needs_inputs_says_input_with_the_declared_width(workdir, capsys, monkey
     assert status == 1 and "(on the command line: --input 8)" in err
     status, _, err = in_process(capsys, "check", "user_models.py:branchy")
     assert status == 1 and "--input 16" in err
+
+
+def test_explore_writes_one_self_contained_page(workdir):
+    result = run("explore", "user_models:mlp", "-o", "mlp.html", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    page = (workdir / "mlp.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<script src=" not in page

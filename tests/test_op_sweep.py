@@ -226,6 +226,11 @@ def classify(call: Call, outputs: list[Any], dependent: set[str]) -> None:
     if any(op is None for op in ops):
         call.outcome, call.reason = "no op", "returns an input unchanged"
         return
+    if any(op.name not in dependent for op in ops):
+        # Computed from constants only (a window, `tf.eye`): the twin holds the value, as a
+        # `Constant` layer, not the ops.
+        call.outcome, call.reason = "constant", "computed from constants only: a `Constant` layer in the twin"
+        return
     call.ops = [op.type for op in ops]
     found = reachable(ops)
     call.outcome = "converted" if all(convertible(op) for op in found) else "refused"

@@ -5,6 +5,7 @@ import os
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from keras import layers
 
 import compose
@@ -186,9 +187,23 @@ class Scaled(keras.Model):
         return self.dense(x) * self.scale
 
 
-def test_variable_outside_layers_is_refused():
-    with pytest.raises(compose.TraceError, match="variable .*outside any layer"):
-        compose.to_functional(Scaled(), (None, 3))
+def test_a_weight_the_call_reads_is_held_in_the_twin_and_a_foreign_variable_refused():
+    model = Scaled()
+    twin = compose.to_functional(model, (None, 3))
+    assert any(v is model.scale for v in twin.trainable_variables)
+
+    foreign = tf.Variable(tf.ones((2,)))  # made outside the model: no layer tracks it
+
+    class Foreign(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(2)
+
+        def call(self, x):
+            return self.dense(x) * foreign
+
+    with pytest.raises(compose.TraceError, match="variable that belongs to no layer"):
+        compose.to_functional(Foreign(), (None, 3))
 
 
 # -- clone -----------------------------------------------------------------------------------------
@@ -208,12 +223,24 @@ def test_clone_converts_a_subclassed_model_without_config():
     assert not {id(v) for v in twin.weights} & {id(v) for v in model.weights}
 
 
+class Branchy(keras.Model):
+    """A tf.cond between layers: no Functional form yet."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = layers.Dense(2), layers.Dense(2)
+
+    def call(self, x):
+        h = self.a(x)
+        return self.b(tf.cond(tf.reduce_sum(h) > 0, lambda: h * 2.0, lambda: h))
+
+
 def test_clone_says_why_it_cannot():
     with pytest.raises(compose.CloneError, match="needs its input shapes: call it on data"):
         compose.clone(corpus.tf_ops()[1])
-    model = Scaled()
+    model = Branchy()
     model(batch((None, 3)))
-    with pytest.raises(compose.CloneError, match="from its config failed.*converting it .* failed.*outside any layer") as info:
+    with pytest.raises(compose.CloneError, match="from its config failed.*converting it .* failed.*control flow") as info:
         compose.clone(model)
     assert isinstance(info.value.__cause__, compose.TraceError)
 
@@ -256,6 +283,7 @@ def test_blocks_stay_whole_in_to_functional(tmp_path):
     # The blocks keep checking what they are given inside the Functional model.
     with pytest.raises(compose.SpecError, match="gate_0: argument 'x' expects"):
         loaded.get_layer("gate_0")(keras.Input((5,)))
-    # Opening them is still possible, and then their equal sublayer names clash, as Keras rules.
-    with pytest.raises(compose.TraceError, match="proj"):
-        compose.to_functional(TwoGates(), (None, 4), leaf=())
+    # Opening them is still possible; their equal sublayer names are then made unique.
+    opened = compose.to_functional(model, (None, 4), leaf=())
+    assert opened.compose_layer_names["blocks.0/proj"] == "proj"
+    assert opened.get_layer(opened.compose_layer_names["blocks.1/proj"]) is model.blocks[1].proj

@@ -11,7 +11,6 @@ from keras import layers
 
 import compose
 from compose import trace
-from compose._trace._inputs import check_model
 
 
 class TwoDense(keras.Model):
@@ -189,11 +188,25 @@ def test_numpy_integers_are_sizes():
 
 
 def test_a_model_that_is_not_a_keras_layer_is_refused_with_what_was_expected():
-    check_model(TwoDense())
     with pytest.raises(TypeError, match=r"takes a Keras model or layer as `model`, got int 3\.$"):
-        check_model(3)
+        trace(3)
     with pytest.raises(TypeError, match=r"got function .*It is callable: if it builds the model, pass what it returns"):
-        check_model(lambda: TwoDense())
+        compose.summary(lambda: TwoDense(), (None, 3))
+    with pytest.raises(TypeError, match=r"got int 3"):
+        compose.to_functional(3, (None, 3))
+
+
+def test_a_layer_returning_a_python_value_is_named():
+    class Scalar(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.d = keras.layers.Dense(2)
+
+        def call(self, x):
+            return float(keras.ops.convert_to_numpy(keras.ops.sum(self.d(x))))
+
+    result = trace(Scalar(), np.ones((2, 3), "float32"))
+    assert any("expected tensors" in p.reason and "float" in p.reason for p in result.coverage.problems)
 
 
 class Ids(keras.Model):

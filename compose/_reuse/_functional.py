@@ -22,7 +22,17 @@ from .._blocks import Block
 from .._compat import Functional
 from .._errors import PathError, TraceError
 from ._replay import Replay, Unreplayable
-from .._trace import EagerRecorder, InputShape, Trace, normalize, recording, trace, user_location
+from .._trace import (
+    EagerRecorder,
+    InputShape,
+    ModelSnapshot,
+    Trace,
+    as_arrays,
+    normalize,
+    recording,
+    trace_whole_or_regions,
+    user_location,
+)
 
 #: Containers `to_functional` keeps whole by default: Keras's own graph models, and Blocks, which
 #: save by their config and keep checking their call signature inside the Functional model.
@@ -81,13 +91,13 @@ def intermediates(model: keras.layers.Layer, *inputs: Any, paths: str | Sequence
     wanted = [paths] if isinstance(paths, str) else list(paths)
     if not _is_concrete(inputs):
         result, replay, _ = _replayed(model, inputs, None, call_kwargs, "extract intermediates of")
-        _check_paths(wanted, _call_ids(result.graph), set(result.hierarchy))
-        try:
-            replay.run()
-            return {path: replay.outputs_of(path) for path in wanted}
-        except Unreplayable as err:
-            replay.undo()
-            raise TraceError(f"cannot extract intermediates of {model.name!r}: {err}", trace=result) from err
+        with replay.kept_on_success():
+            _check_paths(wanted, _call_ids(result.graph), set(result.hierarchy))
+            try:
+                replay.run()
+                return {path: replay.outputs_of(path) for path in wanted}
+            except Unreplayable as err:
+                raise TraceError(f"cannot extract intermediates of {model.name!r}: {err}", trace=result) from err
     with recording(model, inputs, call_kwargs) as session:
         recorder, error = session.run(EagerRecorder)
     if error is not None:
@@ -129,14 +139,31 @@ def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **c
 
     Returns:
         The Functional model, named like ``model``. A model taking several positional
-        arguments becomes one taking them as a list.
+        arguments becomes one taking them as a list. It carries two attributes:
+        ``compose_layer_names`` maps each layer call's path in the trace to its layer's name
+        in the result (Keras needs unique names; layers whose Keras names repeat, as the
+        blocks of a keras_hub backbone do, are renamed from their paths, and the layer objects
+        are shared, so the model's layers carry the new names too), and ``compose_left_out``
+        the paths of the layers left out (see ``training=False``).
+
+    Constants the model's call makes without its inputs (``ops.arange(n)`` positions, an
+    adjacency kept as an attribute) become `Constant` layers, their value held as a
+    non-trainable weight (at most 16M elements); weights the call reads directly (a class
+    token made with ``add_weight`` on the model) become `HeldWeight` layers holding those very
+    variables, so training the result trains them. Before it is returned, the result is run
+    on the trace's inputs and compared with the model.
+
+    ``training=False`` asks for the inference twin: layers the call does not reach then (a
+    noise layer behind ``if training:``, a dropout the fused attention skips) are left out
+    and listed in ``compose_left_out``, instead of refusing the conversion.
 
     Raises:
         TraceError: the trace is not complete (the first problem, unreached layer or inferred
             edge is named, with its path, reason and ``file:line``), or the recovered graph
             has no Functional form (data-dependent ``cond``/``while``, a variable used outside
-            any layer, a stateful TensorFlow op, two leaf layers sharing one name). ``.trace``
-            holds the trace.
+            any layer, a stateful TensorFlow op, a constant over the size limit), or the result
+            computes something else than the model on the trace's inputs. ``.trace`` holds the
+            trace; the reuse page lists every reason.
 
     Example:
         >>> import keras, numpy as np, tensorflow as tf, compose
@@ -158,12 +185,17 @@ def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **c
     """
     leaf = _KEPT_WHOLE if leaf is None else leaf
     result, replay, new_inputs = _replayed(model, inputs, leaf, call_kwargs, "convert")
-    try:
-        outputs = replay.run()
-        return keras.Model(new_inputs[0] if len(new_inputs) == 1 else list(new_inputs), outputs, name=model.name)
-    except (Unreplayable, ValueError) as err:
-        replay.undo()
-        raise TraceError(f"cannot convert {model.name!r} to a Functional model: {err}", trace=result) from err
+    with replay.kept_on_success():
+        try:
+            outputs = replay.run()
+            names = _unique_layer_names(result, replay)
+            twin = keras.Model(new_inputs[0] if len(new_inputs) == 1 else list(new_inputs), outputs, name=model.name)
+        except (Unreplayable, ValueError) as err:
+            raise TraceError(f"cannot convert {model.name!r} to a Functional model: {err}", trace=result) from err
+        _verify(twin, model, inputs, call_kwargs, result)
+    twin.compose_layer_names = names
+    twin.compose_left_out = result.coverage.unreached
+    return twin
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -179,16 +211,17 @@ def _replayed(model: Any, inputs: tuple, leaf: Any, call_kwargs: dict, doing: st
     incomplete trace, and return it with a `Replay` bound to those tensors."""
     new_inputs = tuple(_keras_inputs(spec, None) for spec in normalize(model, inputs))
     try:
-        result = trace(model, *new_inputs, strict=True, leaf=leaf, **call_kwargs)
+        result = trace_whole_or_regions(model, new_inputs, True, leaf, call_kwargs, regions=False)
     except TraceError as err:
         problem = err.trace.coverage.problems[0]
         raise TraceError(f"cannot {doing} {model.name!r}: the trace stopped at {problem}", trace=err.trace) from err
     coverage = result.coverage
-    if coverage.unreached:
+    if coverage.unreached and call_kwargs.get("training", True) is not False:
         raise TraceError(
             f"cannot {doing} {model.name!r}: layer {coverage.unreached[0]!r} is never called on "
             "these inputs, so a Functional model would lose it (pass the inputs or call "
-            "arguments that reach it)",
+            "arguments that reach it, or training=False for an inference model without the "
+            "layers inference does not use)",
             trace=result,
         )
     inferred = next(((u, v) for u, v, exact in result.graph.edges(data="exact") if not exact), None)
@@ -199,6 +232,58 @@ def _replayed(model: Any, inputs: tuple, leaf: Any, call_kwargs: dict, doing: st
             trace=result,
         )
     return result, Replay(result, new_inputs), new_inputs
+
+
+def _unique_layer_names(result: Trace, replay: Replay) -> dict[str, str]:
+    """Path -> layer name for every layer call replayed, renaming the layers whose Keras names
+    repeat (a Functional model needs unique names) after their paths."""
+    names: dict[str, str] = {}
+    owners: dict[str, Any] = {}
+    for node, data in result.graph.nodes(data=True):
+        layer = data["layer"]
+        if data["kind"] != "layer" or layer is None:
+            continue
+        owner = owners.setdefault(layer.name, layer)
+        if owner is not layer:
+            layer.name = replay.fresh_name(data["path"])
+            owners[layer.name] = layer
+        names[node] = layer.name
+    return names
+
+
+def _verify(twin: keras.Model, model: Any, inputs: tuple, call_kwargs: dict, result: Trace) -> None:
+    """Run ``twin`` and ``model`` on the trace's inputs (or arrays made for its specs) and refuse
+    a twin computing something else. Outputs that differ between two runs of the model itself
+    (sampling) are not compared. The model's variables are put back after each run."""
+    if any(isinstance(v, keras.Variable) and "seed_generator" in v.path for v in model.variables):
+        return  # it draws random numbers: its outputs depend on the draws, not only on the inputs
+    arrays = as_arrays(normalize(model, inputs))
+    snapshot = ModelSnapshot(model)
+    snapshot.save_variables()
+    runs = []
+    try:
+        for _ in range(2):
+            runs.append(tree.flatten(model(*arrays, **call_kwargs)))
+            snapshot.restore_variables()
+        mine = tree.flatten(twin(arrays[0] if len(arrays) == 1 else list(arrays)))
+    finally:
+        snapshot.restore_variables()
+        snapshot.restore_graph_state()  # eager runs make no Keras nodes; this closes its log
+    expected, again = runs
+    for index, (want, same, got) in enumerate(zip(expected, again, mine)):
+        want, same, got = (np.asarray(keras.ops.convert_to_numpy(t)) for t in (want, same, got))
+        if want.shape != same.shape or not np.array_equal(want, same):
+            continue  # the model itself gives other values each run
+        if want.shape != got.shape or not np.allclose(got, want, rtol=1e-5, atol=1e-5):
+            diff = "shape " + str(got.shape) if want.shape != got.shape else f"max abs diff {np.max(np.abs(got - want)):.3g}"
+            raise TraceError(
+                f"cannot convert {model.name!r} to a Functional model: the result computes output "
+                f"{index} differently from the model on the trace's inputs ({diff}); the model's "
+                "call uses something the trace could not see (a Python value computed from a "
+                "tensor's shape or contents, a random draw): report the model, or convert with "
+                "fixed input shapes",
+                trace=result,
+            )
 
 
 def _keras_inputs(spec: Any, name: str | None) -> Any:

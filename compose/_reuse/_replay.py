@@ -11,21 +11,30 @@ the result shares them. What sat between the layers is rebuilt by strategy:
   looked through, a value TensorFlow can fold (``tf.ones((8, 8))``, a static shape) becomes a
   constant, and a tensor captured by a branch leads back to its outer value.
 
+What the model's call uses without taking it from its inputs becomes a layer's output
+(`_held`): a constant it made (positions, an adjacency kept as an attribute) a `Constant`, a
+weight it read directly (a class token) a `HeldWeight` holding that very variable. New layers
+get names unique in the new model, whatever was converted before. The walk back through a
+TensorFlow graph is iterative, so a chain of thousands of ops is no deeper than one.
+
 What a Functional graph cannot hold stops the replay with `Unreplayable`: data-dependent
-control flow (``cond``/``while``), a variable read outside any layer, a stateful op.
+control flow (``cond``/``while``), a variable of no layer, a stateful op.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import re
+from typing import Any, Iterator
 
 import keras
 import numpy as np
 import tensorflow as tf
 from keras import tree
 
-from .._compat import keras_history, node_arguments, uniquify_name
+from .._compat import keras_history, node_arguments
 from . import _op_layers
+from ._held import Constant, ConstantTooLarge, HeldWeight
 from .._trace import ModelSnapshot, Role, Trace, is_identity_keras_op, op_name, role, tensors
 
 
@@ -56,10 +65,22 @@ class Replay:
         # Replaying adds Keras nodes to the layers; a failed replay takes them back.
         self._state = ModelSnapshot(result.model)
         self._bind(result.graph.graph["inputs"], inputs)
+        # Layers made here are called on an input, so that Keras sees them in the graph.
+        self._anchor = tensors(inputs)[0]
+        self._held: dict[int, Any] = {}  # id of a variable -> its HeldWeight's output
+        self._variables = {id(_handle(v)): v for v in result.model.weights}
+        self._names = {layer.name for _, layer in result.graph.nodes(data="layer") if layer is not None}
 
-    def undo(self) -> None:
-        """Forget the Keras nodes this replay added to the model's layers."""
-        self._state.restore_graph_state()
+    @contextlib.contextmanager
+    def kept_on_success(self) -> Iterator[None]:
+        """Keep the Keras nodes this replay adds to the model's layers when the block succeeds
+        (a Functional model is built on them); take them back when it fails."""
+        try:
+            yield
+        except BaseException:
+            self._state.restore_graph_state()
+            raise
+        self._state.keep_graph_state()
 
     def run(self) -> Any:
         for node, data in self.trace.graph.nodes(data=True):
@@ -69,9 +90,13 @@ class Replay:
             self._where = data["path"]
             target = call.operation if call.operation is not None else data["layer"]
             args, kwargs = self._map((call.args, call.kwargs))
+            if call.operation is None:
+                # A layer computes on its tensors only if they are in the graph: a constant
+                # argument (positions for an embedding) becomes a `Constant` layer's output.
+                args, kwargs = tree.map_structure(self._anchored, (args, kwargs))
             self._bind(call.outputs, target(*args, **kwargs))
         self._where = None
-        return self._map(self.trace.graph.graph["outputs"])
+        return tree.map_structure(self._anchored, self._map(self.trace.graph.graph["outputs"]))
 
     def outputs_of(self, node: str) -> Any:
         """The new tensors for what call ``node`` (a layer or container call id) returned."""
@@ -97,11 +122,9 @@ class Replay:
 
     def _value(self, item: Any) -> Any:
         if isinstance(item, keras.Variable):
-            raise Unreplayable(
-                self._where,
-                f"uses the variable {item.path!r} outside any layer; a Functional model holds "
-                "weights only in layers (move it into a layer)",
-            )
+            return self._held_weight(item)
+        if isinstance(item, tf.Variable):
+            raise Unreplayable(self._where, _FOREIGN_VARIABLE.format(name=item.name))
         if not (isinstance(item, keras.KerasTensor) or keras.ops.is_tensor(item)):
             return item
         found = self.env.get(id(item))
@@ -109,9 +132,37 @@ class Replay:
             return found
         if isinstance(item, keras.KerasTensor):
             return self._from_history(item)
-        if isinstance(item, tf.Tensor) and hasattr(item, "op"):
+        if _in_graph(item):
             return self._from_graph(item)
-        raise Unreplayable(self._where, "takes a concrete tensor that no recorded call produced")
+        # A value computed from no input (ops.arange(n), an attribute): part of the program.
+        return np.asarray(item)
+
+    def _anchored(self, value: Any) -> Any:
+        return self._constant(value) if isinstance(value, np.ndarray) else value
+
+    def _constant(self, value: np.ndarray) -> Any:
+        try:
+            layer = Constant.of(value, self.fresh_name(f"{self._where or 'model'}/constant"))
+        except ConstantTooLarge as err:
+            raise Unreplayable(self._where, str(err)) from err
+        return layer(self._anchor)
+
+    def _held_weight(self, variable: keras.Variable) -> Any:
+        if id(variable) not in self._held:
+            layer = HeldWeight.of(variable, self.fresh_name(variable.path))
+            self._held[id(variable)] = layer(self._anchor)
+        return self._held[id(variable)]
+
+    def fresh_name(self, base: str) -> str:
+        """A layer name unique in the new model, from a path: ``encoder/relu#1`` ->
+        ``encoder.relu_1``, then ``encoder.relu_1_1`` if that is taken (Keras names hold no /)."""
+        base = re.sub(r"[^\w.]", "_", base.replace("/", ".").replace("#", "_"))
+        name, count = base, 0
+        while name in self._names:
+            count += 1
+            name = f"{base}_{count}"
+        self._names.add(name)
+        return name
 
     def _from_history(self, tensor: keras.KerasTensor) -> Any:
         """A KerasTensor no recorded call returned: Keras's identity plumbing hands one on."""
@@ -121,36 +172,74 @@ class Replay:
         raise Unreplayable(self._where, f"takes a tensor from {operation.name!r}, which was not recorded")
 
     def _from_graph(self, tensor: tf.Tensor) -> Any:
-        op = tensor.op
-        kind = role(op.type)
-        if kind is Role.PLUMBING:
-            index = tensor.value_index if op.type == "IdentityN" else 0
-            return self._value(op.inputs[index])
-        if kind is Role.CAPTURE:
-            for external, internal in getattr(tensor.graph, "captures", ()):
-                if internal is tensor:
-                    return self._value(external)
-            raise Unreplayable(self._where, "takes a loop variable of a `while` loop")
-        static = tf.get_static_value(tensor)
+        self._build_ops_under(tensor)
+        found = self._look_through(tensor)
+        if id(found) in self.env:
+            return self.env[id(found)]
+        if not (isinstance(found, tf.Tensor) and _in_graph(found)):
+            return self._value(found)
+        op = found.op
+        static = tf.get_static_value(found)
         if static is not None:
             return np.asarray(static)
-        name = self._tf_nodes.get(id(op), op_name(op.type))
+        kind = role(op.type)
+        if kind is Role.VARIABLE:
+            return self._held_weight(self._variable_read(op))
         if kind is Role.CONTROL:
             raise Unreplayable(
                 self._where,
-                f"takes the result of {name!r} (tf op {op.type}): data-dependent control flow "
-                "has no Functional form",
+                f"takes the result of {self._op_name(op)!r} (tf op {op.type}): data-dependent "
+                "control flow has no Functional form",
             )
-        if kind is Role.VARIABLE:
-            raise Unreplayable(
-                self._where,
-                f"reads a variable outside any layer (tf op {op.name}); a Functional model holds "
-                "weights only in layers (move it into a layer)",
-            )
-        outputs = self._ops.get(id(op))
-        if outputs is None:
-            outputs = self._ops[id(op)] = self._tf_op(op, name)
-        return outputs[tensor.value_index]
+        return self._ops[id(op)][found.value_index]
+
+    def _look_through(self, tensor: Any) -> Any:
+        """Past plumbing and out through captures: the tensor that really holds the value (an
+        outer graph's, or a concrete one), or `Unreplayable` for a loop variable."""
+        while isinstance(tensor, tf.Tensor) and _in_graph(tensor) and id(tensor) not in self.env:
+            op = tensor.op
+            kind = role(op.type)
+            if kind is Role.PLUMBING:
+                tensor = op.inputs[tensor.value_index if op.type == "IdentityN" else 0]
+            elif kind is Role.CAPTURE:
+                outer = next((ext for ext, internal in getattr(tensor.graph, "captures", ()) if internal is tensor), None)
+                if outer is None:
+                    raise Unreplayable(self._where, "takes a loop variable of a `while` loop")
+                tensor = outer
+            else:
+                break
+        return tensor
+
+    def _build_ops_under(self, tensor: Any) -> None:
+        """Make the `TFOp` of every computation ``tensor`` needs, inputs first, without
+        recursion: each op is built once all the ops its inputs come from are."""
+        stack: list[tuple[Any, bool]] = [(tensor, False)]
+        while stack:
+            current, inputs_ready = stack.pop()
+            try:
+                found = self._look_through(current)
+            except Unreplayable:
+                continue  # met again, with its reason, when the replay needs that tensor
+            if not (isinstance(found, tf.Tensor) and _in_graph(found)) or id(found) in self.env:
+                continue
+            op = found.op
+            if id(op) in self._ops or role(op.type) is not Role.COMPUTE or tf.get_static_value(found) is not None:
+                continue
+            if inputs_ready:
+                self._ops[id(op)] = self._tf_op(op, self._op_name(op))
+            else:
+                stack.append((found, True))
+                stack.extend((t, False) for t in reversed(op.inputs))
+
+    def _op_name(self, op: Any) -> str:
+        return self._tf_nodes.get(id(op), op_name(op.type))
+
+    def _variable_read(self, op: Any) -> keras.Variable:
+        handle = self._look_through(op.inputs[0])
+        variable = self._variables.get(id(handle))
+        if variable is None:
+            raise Unreplayable(self._where, _FOREIGN_VARIABLE.format(name=op.name))
+        return variable
 
     def _tf_op(self, op: Any, name: str) -> list[Any]:
         """A `TFOp` layer for ``op``, called on the new tensors of its inputs."""
@@ -163,8 +252,12 @@ class Replay:
 
         def argument(tensor: Any) -> dict[str, Any]:
             value = self._value(tensor)
-            if isinstance(value, np.ndarray):
-                return _op_layers.constant(value)
+            if isinstance(value, np.ndarray) and value.size <= _INLINE_CONSTANT:
+                try:
+                    return _op_layers.constant(value)
+                except (TypeError, ValueError) as err:  # complex values have no JSON form
+                    raise Unreplayable(self._where, f"{name!r} (tf op {op.type}) takes a constant that cannot be written as plain data: {err}") from err
+            value = self._anchored(value)
             inputs.append(value)
             return {"tensor": len(inputs) - 1}
 
@@ -172,8 +265,30 @@ class Replay:
             [argument(t) for t in group] if isinstance(group, list) else argument(group)
             for group in _op_layers.group_inputs(op)
         ]
-        # Keras names hold no '/': the op node "encoder/relu#1" becomes layer "encoder.relu_1".
-        layer_name = uniquify_name(name.replace("/", ".").replace("#", "_"))
-        layer = _op_layers.TFOp(op.type, arguments, attrs, name=layer_name)
+        layer = _op_layers.TFOp(op.type, arguments, attrs, name=self.fresh_name(name))
+        if not inputs:
+            # Computed from constants only (tf.signal.hann_window(4)): a constant itself, which
+            # a consumer takes as a value (or a `Constant` layer), as for any folded value.
+            return [np.asarray(value) for value in tree.flatten(layer([]))]
         result = layer(inputs)
         return list(result) if isinstance(result, (list, tuple)) else [result]
+
+
+_FOREIGN_VARIABLE = (
+    "reads a variable that belongs to no layer of the model ({name}); a Functional model holds "
+    "weights only in layers: make it with add_weight on a layer or on the model"
+)
+
+#: Constant arguments of a TFOp up to this many elements are written in its config; larger ones
+#: are held as weights by a `Constant` layer (a config is JSON).
+_INLINE_CONSTANT = 1024
+
+
+def _in_graph(tensor: Any) -> bool:
+    """A tensor of a graph being built (a FuncGraph's), not a concrete value."""
+    return isinstance(tensor, tf.Tensor) and not isinstance(tensor, keras.KerasTensor) and not hasattr(tensor, "numpy")
+
+
+def _handle(variable: keras.Variable) -> Any:
+    """The resource tensor a TensorFlow graph captures to read ``variable``."""
+    return variable.value.handle

@@ -300,18 +300,20 @@ class _Describer:
         for call, data in self.containers.items():
             keys.setdefault(data["path"], call)
         found: dict[str, list[str]] = {}
-        for problem in self.trace.coverage.problems:
+        coverage = self.trace.coverage
+        # Notes (a strategy that was not kept stopped there) are shown where problems are, and
+        # say so: the reader sees why the trace shows one run.
+        for problem, note in [*((p, False) for p in coverage.problems), *((n, True) for n in coverage.notes)]:
             key = keys.get(problem.path, "") if problem.path is not None else ""
             text = problem.reason + (f" ({problem.location})" if problem.location else "")
+            if note:
+                text = f"note, the {problem.strategy} strategy stopped: {text}"
             found.setdefault(key, []).append(text)
         return found
 
 
 def _coverage_line(trace: Any) -> str:
-    coverage = trace.coverage
-    return (f"{coverage.layers_reached}/{coverage.layers_total} layers reached, "
-            f"{coverage.exact_edges} exact and {coverage.inferred_edges} inferred edges "
-            f"({trace.strategy} strategy)")
+    return f"{trace.coverage.sentence(problems=False)} ({trace.strategy} strategy)"
 
 
 def _dtypes(specs: list[Any]) -> str:

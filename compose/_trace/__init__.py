@@ -10,6 +10,7 @@ from ._eager import EagerRecorder as EagerRecorder
 from ._hierarchy import count_params as count_params
 from ._hierarchy import subtree_params as subtree_params
 from ._inputs import InputShape as InputShape
+from ._inputs import as_arrays as as_arrays
 from ._inputs import normalize as normalize
 from ._locate import user_location as user_location
 from ._node import Node as Node
@@ -26,3 +27,4 @@ from ._result import show_in_notebooks as show_in_notebooks
 from ._snapshot import ModelSnapshot as ModelSnapshot
 from ._tracing import recording as recording
 from ._tracing import trace as trace
+from ._tracing import trace_whole_or_regions as trace_whole_or_regions

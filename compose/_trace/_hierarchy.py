@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterator
 import keras
 import networkx as nx
 
-from .._compat import KERAS_BOOKKEEPING, Functional
+from .._compat import KERAS_BOOKKEEPING, Functional, all_layers
 from ._node import Node
 
 #: Keras's own containers: shipped by Keras, yet opened like user layers.
@@ -108,6 +108,19 @@ class LayerTree:
         self.parent: dict[str, str | None] = {"": None}
         self.leaves: dict[str, bool] = {"": False}
         self._walk(self.model, "")
+        self._drop_held_by_leaves()
+
+    def _drop_held_by_leaves(self) -> None:
+        """A layer also held inside a leaf (``self.enc`` and ``Sequential([self.enc, ...])``
+        kept whole) belongs to that leaf: it runs, and is counted, as part of it."""
+        held = {
+            id(sub)
+            for path, is_leaf in self.leaves.items()
+            if is_leaf and path
+            for sub in all_layers(self.layers[path], include_self=False)
+        }
+        for path in [p for p, layer in self.layers.items() if id(layer) in held]:
+            del self.paths[id(self.layers[path])], self.layers[path], self.parent[path], self.leaves[path]
 
     def _walk(self, layer: keras.layers.Layer, path: str) -> None:
         for name, sub in children(layer):

@@ -30,7 +30,7 @@ class SymbolicRecorder(Recorder):
         self._hopeless: list[BaseException] = []  # failures no strategy got past in a container
 
     def on_call(self, layer: Layer, args: tuple, kwargs: dict) -> Any:
-        if self._in_leaf or layer is self.tree.model or self.session is None:
+        if self._in_leaf or layer is self.tree.model or self.session is None or not self.session.regions:
             return super().on_call(layer, args, kwargs)
         self.tree.path_of(layer, self.scope_path())  # known, to ask whether it is a leaf
         if self.tree.leaf(layer):

@@ -64,7 +64,14 @@ def trace(model: keras.layers.Layer, *inputs: Any, strict: bool = False, leaf: A
         >>> print(result.coverage)
         2/2 layers reached, 4 exact and 0 inferred edges
     """
-    with recording(model, inputs, call_kwargs, leaf) as session:
+    return trace_whole_or_regions(model, inputs, strict, leaf, call_kwargs, regions=True)
+
+
+def trace_whole_or_regions(model: Any, inputs: tuple, strict: bool, leaf: Any, call_kwargs: dict, *, regions: bool) -> Trace:
+    """`trace`, with per-container regions or (``regions=False``) one strategy for the whole
+    model: what the replay of `to_functional` takes today (it cannot yet map a region's graph
+    inputs back to the tensors around it)."""
+    with recording(model, inputs, call_kwargs, leaf, regions=regions) as session:
         runs: list[tuple[Recorder, Exception | None]] = []
         for strategy in STRATEGIES:
             recorder, error = session.run(strategy)
@@ -98,6 +105,8 @@ class Session:
     inputs: tuple
     call_kwargs: dict
     snapshot: ModelSnapshot
+    #: Whether a container the symbolic strategy cannot run is traced alone by another strategy.
+    regions: bool = True
 
     def run(self, strategy: type[Recorder], **options: Any) -> tuple[Recorder, Exception | None]:
         """Record the model's call with ``strategy``; a failure of the user's code is returned
@@ -118,7 +127,7 @@ class Session:
 
 
 @contextlib.contextmanager
-def recording(model: Any, inputs: tuple, call_kwargs: dict, leaf: Any = None) -> Iterator[Session]:
+def recording(model: Any, inputs: tuple, call_kwargs: dict, leaf: Any = None, regions: bool = True) -> Iterator[Session]:
     """A `Session` on ``model``: the tracer's lock held (its patches are process-wide), the model
     built first if it was not, and its Keras call records put back at the end, even on error."""
     check_model(model)
@@ -128,7 +137,7 @@ def recording(model: Any, inputs: tuple, call_kwargs: dict, leaf: Any = None) ->
         snapshot = ModelSnapshot(model)
         try:
             _build(model, given, call_kwargs)
-            yield Session(model, tree, given, call_kwargs, snapshot)
+            yield Session(model, tree, given, call_kwargs, snapshot, regions)
         finally:
             snapshot.restore_graph_state()
 

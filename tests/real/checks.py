@@ -119,6 +119,7 @@ def from_same_state(model, run):
 def convert_and_compare(module, model, inputs, call_kwargs, trace, tolerance: float = 1e-6) -> keras.Model:
     """Convert ``model`` and check the twin as a user would; raises the first failure (compose's
     own error, or an AssertionError naming what differs)."""
+    call_kwargs = {**call_kwargs, "training": False}  # the inference twin, compared in inference mode
     twin = compose.to_functional(model, *inputs, **call_kwargs)
     expected = from_same_state(model, lambda: model(*inputs, **call_kwargs))
     got = from_same_state(model, lambda: call_twin(twin, inputs))

@@ -1,0 +1,204 @@
+"""`to_functional` on what real models do: constants and weights used in `call`, repeated Keras
+names, layers only training reaches, long op chains; each twin checked as a user would."""
+
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from keras import layers, ops
+
+import compose
+
+
+def saved_and_loaded(model, tmp_path):
+    path = os.path.join(tmp_path, "twin.keras")
+    model.save(path)
+    return keras.saving.load_model(path)  # safe mode, no custom objects
+
+
+class Positions(keras.Model):
+    """Token plus position embedding, positions made with ops.arange (the Keras text examples)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tokens, self.positions = layers.Embedding(10, 8), layers.Embedding(6, 8)
+        self.head = layers.Dense(2)
+
+    def call(self, x):
+        return self.head(self.tokens(x) + self.positions(ops.arange(0, ops.shape(x)[-1])))
+
+
+class ClassToken(keras.Model):
+    """A ViT's class token: a weight made with add_weight on the model, read in `call`."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj, self.head = layers.Dense(8), layers.Dense(2)
+        self.cls_token = self.add_weight(shape=(1, 1, 8), initializer="random_normal", name="cls_token")
+
+    def call(self, x):
+        h = self.proj(x)
+        token = ops.broadcast_to(self.cls_token, (ops.shape(h)[0], 1, 8))
+        return self.head(ops.concatenate([token, h], axis=1)[:, 0])
+
+
+class GraphInAttributes(keras.Model):
+    """A GNN keeping its graph (edges) as a model attribute, gathered with a TensorFlow op."""
+
+    def __init__(self):
+        super().__init__()
+        self.edges = tf.constant([[0, 1], [1, 2], [2, 0]])
+        self.encode, self.head = layers.Dense(4), layers.Dense(2)
+
+    def call(self, x):
+        messages = tf.gather(self.encode(x), self.edges[:, 0], axis=1)
+        return self.head(tf.nn.relu(messages))
+
+
+@pytest.mark.parametrize("make,x", [
+    (Positions, np.array([[1, 2, 3, 4], [4, 3, 2, 1]])),
+    (ClassToken, np.random.default_rng(0).standard_normal((2, 3, 5)).astype("float32")),
+    (GraphInAttributes, np.random.default_rng(0).standard_normal((2, 3, 5)).astype("float32")),
+], ids=["positions", "class_token", "graph_in_attributes"])
+def test_values_the_call_makes_or_reads_become_part_of_the_twin(make, x, tmp_path):
+    model = make()
+    twin = compose.to_functional(model, x)
+    np.testing.assert_allclose(twin(x), model(x), atol=1e-6)
+    np.testing.assert_allclose(saved_and_loaded(twin, tmp_path)(x), model(x), atol=1e-6)
+    keras.models.clone_model(twin)
+
+
+def test_a_weight_read_in_call_is_the_models_own_variable_in_the_twin():
+    model = ClassToken()
+    x = np.ones((4, 3, 5), "float32")
+    twin = compose.to_functional(model, x)
+    assert any(v is model.cls_token for v in twin.trainable_variables)
+    before = model.cls_token.numpy().copy()
+    twin.compile("sgd", "mse")
+    twin.fit(x, np.zeros((4, 2), "float32"), epochs=1, verbose=0)
+    assert not np.allclose(model.cls_token.numpy(), before), "training the twin must train the model"
+
+
+def test_a_constant_over_the_limit_is_refused_with_what_to_do(monkeypatch):
+    from compose._reuse import _held
+
+    monkeypatch.setattr(_held, "MAX_CONSTANT_ELEMENTS", 3)  # a real limit of 16M would need 64 MB here
+    with pytest.raises(compose.TraceError, match=r"constant of shape \(4,\).*pass it to the model as an input"):
+        compose.to_functional(Positions(), np.array([[1, 2, 3, 4]]))
+
+
+class Block(keras.layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.ffn = keras.Sequential([layers.Dense(4)], name="ffn")
+
+    def call(self, x):
+        return x + self.ffn(x)
+
+
+class TwoBlocks(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.first, self.second = Block(), Block()
+
+    def call(self, x):
+        return self.second(self.first(x))
+
+
+def test_repeated_keras_names_are_made_unique_from_paths(tmp_path):
+    model = TwoBlocks()
+    x = np.ones((2, 4), "float32")
+    twin = compose.to_functional(model, x)
+    names = twin.compose_layer_names
+    assert names["first/ffn"] == "ffn" and names["second/ffn"] != "ffn"
+    assert twin.get_layer(names["second/ffn"]) is model.second.ffn
+    np.testing.assert_allclose(saved_and_loaded(twin, tmp_path)(x), model(x), atol=1e-6)
+
+
+def test_op_layer_names_are_unique_whatever_was_converted_before():
+    class TwoRelus(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = layers.Dense(3), layers.Dense(3)
+
+        def call(self, x):
+            return tf.nn.relu(self.b(tf.nn.relu(self.a(x))))
+
+    for _ in range(2):
+        twin = compose.to_functional(TwoRelus(), (None, 3))
+        names = [layer.name for layer in twin.layers]
+        assert len(names) == len(set(names))
+
+
+class Noisy(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.noise, self.head = layers.GaussianNoise(0.5), layers.Dense(2)
+
+    def call(self, x, training=False):
+        if training:
+            x = self.noise(x)
+        return self.head(x)
+
+
+def test_training_false_leaves_out_what_only_training_reaches_and_says_so():
+    model = Noisy()
+    with pytest.raises(compose.TraceError, match="'noise' is never called.*or training=False"):
+        compose.to_functional(model, (None, 3))
+    twin = compose.to_functional(model, (None, 3), training=False)
+    assert twin.compose_left_out == ("noise",)
+    x = np.ones((2, 3), "float32")
+    np.testing.assert_allclose(twin(x), model(x, training=False), atol=1e-6)
+
+
+def test_a_layer_held_by_an_attribute_and_a_kept_whole_sequential_is_one_layer():
+    class Shared(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.enc_input = Block()
+            self.encoder = keras.Sequential([self.enc_input, layers.Dense(4)])
+
+        def call(self, x):
+            return self.encoder(x)
+
+    model = Shared()
+    x = np.ones((2, 4), "float32")
+    twin = compose.to_functional(model, x)
+    np.testing.assert_allclose(twin(x), model(x), atol=1e-6)
+    assert compose.trace(model, x).coverage.complete
+
+
+def test_a_long_chain_of_tensorflow_ops_converts():
+    class Chain(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = layers.Dense(4), layers.Dense(2)
+
+        def call(self, x):
+            h = self.a(x)
+            for _ in range(300):
+                h = tf.math.sin(h)
+            return self.b(h)
+
+    model = Chain()
+    x = np.ones((2, 3), "float32")
+    np.testing.assert_allclose(compose.to_functional(model, x)(x), model(x), atol=1e-6)
+
+
+def test_a_fixed_batch_in_the_inputs_stays_open_in_the_twin():
+    class Flatten(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.d = layers.Dense(2)
+
+        def call(self, x):
+            return self.d(tf.reshape(x, (tf.shape(x)[0], -1)))
+
+    model = Flatten()
+    model(np.ones((8, 2, 3), "float32"))  # built: its Dense knows its width (6)
+    twin = compose.to_functional(model, np.ones((8, 2, 3), "float32"))
+    assert twin.input_shape == (None, 2, 3)
+    x = np.ones((5, 2, 3), "float32")
+    np.testing.assert_allclose(twin(x), model(x), atol=1e-6)
