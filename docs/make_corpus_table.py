@@ -2,7 +2,9 @@
 which strategy traced each, how many leaf layers it reached, and whether `compose.to_functional`
 converts it (or why not). The checks are those of tests/test_real_models.py.
 
-    python docs/make_corpus_table.py [--hub] > corpus.md
+    python docs/make_corpus_table.py [--hub] > table.md
+
+docs/corpus.md is its output with --hub, under a short introduction.
 
 `--hub` adds the keras_hub backbones (slower).
 """
