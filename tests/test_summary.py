@@ -2,6 +2,7 @@
 #     COMPOSE_UPDATE_GOLDEN=1 python -m pytest tests/test_summary.py
 # and review the diff before committing.
 
+import os
 import re
 
 import keras
@@ -75,9 +76,20 @@ def test_unreached_layer_keeps_its_params_and_says_not_reached():
 def test_problem_is_marked_on_its_row_and_listed_with_file_and_line():
     text = compose.summary(show_models.WithBroken(), (None, 3), print_fn=None)
     assert "block (Broken) !" in text
-    location = f"{show_models.__file__}:{show_models.RAISE_LINE}"
+    # Shown relative to the working folder: a summary shared elsewhere shows no one's folders.
+    location = f"{os.path.relpath(show_models.__file__)}:{show_models.RAISE_LINE}"
     assert f" Problem: block: ValueError: boom <here> ({location})" in text.replace("\n", "")
     assert rows(text)["last"][1] == "not reached"
+
+
+def test_problem_locations_are_shown_without_the_authors_folders(tmp_path, monkeypatch):
+    result = compose.trace(show_models.WithBroken(), (None, 3))
+    problem = result.coverage.problems[0]
+    assert problem.location == f"{show_models.__file__}:{show_models.RAISE_LINE}"  # kept whole
+    monkeypatch.chdir(tmp_path)  # a working folder the file is not in: only its name is shown
+    assert problem.shown_location == f"show_models.py:{show_models.RAISE_LINE}"
+    assert str(show_models.__file__) not in compose.summary(result, print_fn=None).replace("\n", "")
+    assert str(show_models.__file__) not in compose.plot(result).to_string()
 
 
 def test_nested_rows_are_indented_and_depth_collapses_them():

@@ -305,7 +305,7 @@ class _Describer:
         # say so: the reader sees why the trace shows one run.
         for problem, note in [*((p, False) for p in coverage.problems), *((n, True) for n in coverage.notes)]:
             key = keys.get(problem.path, "") if problem.path is not None else ""
-            text = problem.reason + (f" ({problem.location})" if problem.location else "")
+            text = problem.reason + (f" ({problem.shown_location})" if problem.location else "")
             if note:
                 text = f"note, the {problem.strategy} strategy stopped: {text}"
             found.setdefault(key, []).append(text)

@@ -248,7 +248,7 @@ _REGION_STYLES = {
 def _problem_rows(problems: list[Problem]) -> list[str]:
     rows = []
     for problem in problems:
-        text = problem.reason + (f" ({problem.location})" if problem.location else "")
+        text = problem.reason + (f" ({problem.shown_location})" if problem.location else "")
         lines = textwrap.wrap(text, _REASON_WIDTH, max_lines=_REASON_LINES, placeholder=" ...") or [""]
         rows.append(f"<font point-size=\"9\" color={_RED}>" + "<br/>".join(html(line) for line in lines) + "</font>")
     return rows

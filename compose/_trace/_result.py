@@ -7,6 +7,7 @@ read-only by consumers (summary tables, plots, reuse); `Trace.view` returns a ne
 
 from __future__ import annotations
 
+import os
 from typing import Any, Callable
 
 import attrs
@@ -68,8 +69,19 @@ class Problem:
     location: str | None
     strategy: str
 
+    @property
+    def shown_location(self) -> str | None:
+        """`location` as views print it: relative to the working folder when the file is inside
+        it, else the file's name alone, so a plot shared in a paper shows no one's folders."""
+        if self.location is None:
+            return None
+        file, _, line = self.location.rpartition(":")
+        relative = os.path.relpath(file) if os.path.isabs(file) else file
+        shown = relative if not relative.startswith(os.pardir) else os.path.basename(file)
+        return f"{shown}:{line}"
+
     def __str__(self) -> str:
-        where = f" ({self.location})" if self.location else ""
+        where = f" ({self.shown_location})" if self.location else ""
         return f"{self.path or '<model>'}: {self.reason}{where}"
 
 
