@@ -39,8 +39,6 @@ compute_output_spec = _internal("keras.src.backend", "compute_output_spec")
 #: The mask Keras attaches to a tensor (Embedding(mask_zero=True) and its consumers).
 get_keras_mask = _internal("keras.src.backend", "get_keras_mask")
 set_keras_mask = _internal("keras.src.backend", "set_keras_mask")
-#: Keras's process-wide layer-name counter: ``uniquify("relu")`` -> ``"relu_1"`` the second time.
-uniquify_name = _internal("keras.src.utils.naming", "uniquify")
 
 #: Attributes Keras keeps on every layer that may hold layers (tracking lists, graph nodes,
 #: Sequential's private Functional twin): bookkeeping, not sublayers a user named.

@@ -21,7 +21,7 @@ import re
 from importlib import resources
 from typing import Any
 
-from ._outline import as_trace, shape_text
+from ._outline import as_trace, coverage_line, shape_text
 from ._repeats import Repeat, find_repeats
 
 #: The vendored elkjs release (see assets/README.md).
@@ -171,7 +171,7 @@ class _Describer:
         return {
             "model": {"name": model.name, "cls": type(model).__name__,
                       "params": sum(params for _, params in self.trace.hierarchy.nodes(data="params")),
-                      "coverage": _coverage_line(self.trace), "problems": self.problems.get("", [])},
+                      "coverage": coverage_line(self.trace), "problems": self.problems.get("", [])},
             "items": self.items,
             "edges": edges,
         }
@@ -310,10 +310,6 @@ class _Describer:
                 text = f"note, the {problem.strategy} strategy stopped: {text}"
             found.setdefault(key, []).append(text)
         return found
-
-
-def _coverage_line(trace: Any) -> str:
-    return f"{trace.coverage.sentence(problems=False)} ({trace.strategy} strategy)"
 
 
 def _dtypes(specs: list[Any]) -> str:

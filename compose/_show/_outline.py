@@ -252,6 +252,25 @@ def _under(path: str, paths: tuple[str, ...]) -> bool:
     return any(path.startswith(member + "/") for member in paths)
 
 
+def regions_text(result: Any) -> str:
+    """Which containers another strategy traced: ``"; blocks.3 by the graph strategy; peeks by
+    the eager strategy, one run"``, or ``""``."""
+    paths: dict[str, list[str]] = {}
+    for region in result.regions:
+        paths.setdefault(region.name, []).append(region.path)
+    # An eager region shows the path one run took, not every input's.
+    return "".join(
+        f"; {', '.join(where)} by the {name} strategy" + (", one run" if name == "eager" else "")
+        for name, where in paths.items()
+    )
+
+
+def coverage_line(result: Trace) -> str:
+    """The coverage sentence and how the trace was made, as the plot's title and the viewer's
+    header show it: ``"2/2 layers reached, 4 exact and 0 inferred edges (symbolic strategy)"``."""
+    return f"{result.coverage.sentence(problems=False)} ({result.strategy} strategy{regions_text(result)})"
+
+
 def shape_text(spec: TensorSpec | None) -> str:
     """How every view prints one tensor's shape; ``?`` for a tensor the tracer could not type
     (unknown rank, an exotic dtype, a TensorArray)."""

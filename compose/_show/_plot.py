@@ -10,8 +10,7 @@ import attrs
 import pydot
 
 from ._dot import FORMATS, DotGraph, html, quoted, render
-from ._outline import Item, Outline, as_trace, nesting_depth, outline, shape_text
-from ._summary import regions_text
+from ._outline import Item, Outline, as_trace, coverage_line, nesting_depth, outline, shape_text
 from .._trace import Problem
 
 _GREY = '"#9a9a9a"'
@@ -121,7 +120,7 @@ def to_dot(shown: Outline, style: _Style | None = None, *, rankdir: str = "TB", 
     style = style or _Style()
     model = shown.trace.model
     title = f"<b>{html(model.name)}</b> <font color=\"#555555\">{html(type(model).__name__)}</font>"
-    title += f"<br/><font point-size=\"9\">{html(_coverage_line(shown))}</font>"
+    title += f"<br/><font point-size=\"9\">{html(coverage_line(shown.trace))}</font>"
     title += "".join("<br/>" + row for row in _problem_rows(shown.problems))
     graph = DotGraph(
         graph={"rankdir": rankdir, "dpi": str(int(dpi)), "newrank": "true",
@@ -155,11 +154,6 @@ def to_dot(shown: Outline, style: _Style | None = None, *, rankdir: str = "TB", 
     for (source, dest), exact in drawn.items():
         graph.add_edge(ids[source], ids[dest], {} if exact else {"style": "dashed"})
     return graph
-
-
-def _coverage_line(shown: Outline) -> str:
-    trace = shown.trace
-    return f"{trace.coverage.sentence(problems=False)} ({trace.strategy} strategy{regions_text(trace)})"
 
 
 def _node_attrs(item: Item, style: _Style) -> dict[str, str]:

@@ -14,7 +14,7 @@ import rich.text
 
 from .._trace import count_params
 from ._dot import visible
-from ._outline import Item, Outline, as_trace, nesting_depth, outline, shape_text
+from ._outline import Item, Outline, as_trace, nesting_depth, outline, regions_text, shape_text
 
 #: The columns: header, right edge as a share of the line (Keras's ``positions``), alignment.
 _COLUMNS = (("Layer (type)", 0.34, "left"), ("Output Shape", 0.555, "left"),
@@ -235,19 +235,6 @@ def _connections(view: nx.MultiDiGraph, item: Item, members: dict[str, list[str]
     if not seen:
         return "-"
     return ", ".join(visible(source) if exact else f"{visible(source)} (inferred)" for source, exact in seen.items())
-
-
-def regions_text(result: Any) -> str:
-    """Which containers another strategy traced: ``"; blocks.3 by the graph strategy; peeks by
-    the eager strategy, one run"``, or ``""``."""
-    paths: dict[str, list[str]] = {}
-    for region in result.regions:
-        paths.setdefault(region.name, []).append(region.path)
-    # An eager region shows the path one run took, not every input's.
-    return "".join(
-        f"; {', '.join(where)} by the {name} strategy" + (", one run" if name == "eager" else "")
-        for name, where in paths.items()
-    )
 
 
 def _footer(shown: Outline) -> list[str]:
