@@ -86,6 +86,15 @@ _internal("tensorflow.python.eager.execute", "execute_with_callbacks")
 get_op_def = _internal("tensorflow.python.framework.op_def_registry", "get")
 #: Enum of TensorFlow's dtypes in op definitions (``DT_FLOAT``...).
 DataType = _internal("tensorflow.core.framework.types_pb2", "DataType")
+#: The graphs of a ``tf.cond``'s branches and of a ``tf.while_loop``'s body (control flow v2).
+CondBranchGraph = _internal("tensorflow.python.ops.control_flow_v2_func_graphs", "CondBranchFuncGraph")
+WhileBodyGraph = _internal("tensorflow.python.ops.control_flow_v2_func_graphs", "WhileBodyFuncGraph")
+
+
+def function_graph(op: Any, attr: str) -> Any:
+    """The FuncGraph of a function-valued attribute of ``op`` (an ``If``'s ``then_branch``):
+    TensorFlow keeps it in the op's graph's function library, under the attribute's name."""
+    return op.graph._get_function(op.get_attr(attr).name).graph
 
 
 # -- attrs ------------------------------------------------------------------------------------------
