@@ -38,6 +38,21 @@ _ORIGINAL_LAYER_SYMBOLIC = Layer.symbolic_call
 _ORIGINAL_OP_SYMBOLIC = Operation.symbolic_call
 
 
+@contextlib.contextmanager
+def unrecorded() -> Iterator[None]:
+    """Layer calls and ops made inside are not recorded (Keras building a layer on its first
+    call: `_snapshot.Builds`), as inside a leaf."""
+    recorder = getattr(_active, "recorder", None)
+    if recorder is None:
+        yield
+        return
+    recorder._in_leaf += 1
+    try:
+        yield
+    finally:
+        recorder._in_leaf -= 1
+
+
 def tensors(structure: Any) -> list[Any]:
     """The tensors (concrete, graph or symbolic) in a nested structure, in flatten order."""
     return [x for x in tree.flatten(structure) if _is_tensor(x)]
