@@ -135,11 +135,13 @@ class GraphvizError(ComposeError, RuntimeError):
 
 
 class PathError(ComposeError, KeyError):
-    """A path names no layer call of the model; the message lists the nearest known paths.
+    """A path or Keras name names no layer call of the model (the message lists the nearest known
+    paths), or a Keras name several layers share (the message lists their paths).
 
     Attributes:
-        path: the path asked for.
-        known: the nearest known paths, nearest first.
+        path: the path or name asked for.
+        known: the nearest known paths, nearest first; for a shared Keras name, the paths of the
+            layers sharing it.
     """
 
     def __init__(self, message: str, *, path: str, known: tuple[str, ...] = ()) -> None:

@@ -80,6 +80,104 @@ def test_unknown_path_lists_the_nearest_known_ones():
         compose.intermediates(model, batch((None, 3)), paths="big")
 
 
+class Branches(keras.Model):
+    """Keras names that are not the attribute paths: ``branch`` holds ``pos_branch``, and the
+    Keras name ``branch`` belongs to another layer (``head``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.branch = layers.Dense(4, name="pos_branch")
+        self.stack = keras.Sequential([layers.Dense(4, name="pos_proj"), layers.Dense(4, name="neg_proj")],
+                                      name="pos_stack")
+        self.head = layers.Dense(2, name="branch")
+
+    def call(self, x):
+        return self.head(self.stack(x) + self.branch(x))
+
+
+class BranchesAndSpare(Branches):
+    def __init__(self):
+        super().__init__()
+        self.spare = layers.Dense(2, name="unused")
+        self.spare.build((None, 4))  # never called: built here, so Keras does not warn
+
+
+class FfnBlock(layers.Layer):
+    """Names its sublayers as keras_hub's blocks do: the same Keras names in every block."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.ffn = layers.Dense(4, name="feedforward_dense")
+
+    def call(self, x):
+        return x + self.ffn(x)
+
+
+class Blocks(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.blocks = [FfnBlock(name=f"block_{i}") for i in range(3)]
+        self.shared = layers.Dense(4, name="tied")
+
+    def call(self, x):
+        for block in self.blocks:
+            x = self.shared(block(x))
+        return x
+
+
+def test_intermediates_take_keras_names_where_they_differ_from_paths():
+    model, x = Branches(), batch((None, 3))
+    model(x)
+    got = compose.intermediates(model, x, paths=["pos_branch", "pos_proj", "pos_stack", "stack/neg_proj"])
+    assert list(got) == ["pos_branch", "pos_proj", "pos_stack", "stack/neg_proj"]
+    np.testing.assert_allclose(got["pos_branch"], model.branch(x), atol=1e-6)
+    np.testing.assert_allclose(got["pos_proj"], model.stack.layers[0](x), atol=1e-6)
+    np.testing.assert_allclose(got["pos_stack"], model.stack(x), atol=1e-6)
+    inputs = keras.Input((3,))
+    extractor = keras.Model(inputs, compose.intermediates(model, inputs, paths="pos_branch")["pos_branch"])
+    np.testing.assert_allclose(extractor(x), model.branch(x), atol=1e-6)
+
+
+def test_a_path_wins_over_another_layers_keras_name():
+    model, x = Branches(), batch((None, 3))
+    model(x)
+    np.testing.assert_allclose(compose.intermediates(model, x, paths="branch")["branch"], model.branch(x), atol=1e-6)
+    np.testing.assert_allclose(compose.intermediates(model, x, paths="head")["head"], model(x), atol=1e-6)
+
+
+def test_a_keras_name_several_layers_share_is_refused_with_their_paths():
+    model, x = Blocks(), batch((None, 4))
+    model(x)
+    with pytest.raises(compose.PathError, match=r"Keras name 'feedforward_dense' is shared by 3 layers; pass one "
+                       r"of their paths: 'blocks.0/ffn', 'blocks.1/ffn', 'blocks.2/ffn'") as info:
+        compose.intermediates(model, x, paths="feedforward_dense")
+    assert info.value.known == ("blocks.0/ffn", "blocks.1/ffn", "blocks.2/ffn")
+    got = compose.intermediates(model, x, paths=["blocks.1/ffn", "block_1"])
+    np.testing.assert_allclose(got["block_1"], model.blocks[1](model.shared(model.blocks[0](x))), atol=1e-5)
+
+
+def test_later_calls_of_a_shared_layer_take_its_keras_name_too():
+    model, x = Blocks(), batch((None, 4))
+    model(x)
+    got = compose.intermediates(model, x, paths=["tied", "tied#2", "shared#1"])
+    assert list(got) == ["tied", "tied#2", "shared#1"]
+    np.testing.assert_allclose(got["tied#2"], model(x), atol=1e-5)
+    np.testing.assert_allclose(got["tied"], model.shared(model.blocks[0](x)), atol=1e-5)
+    with pytest.raises(compose.PathError, match="'tied#3' names no layer call"):
+        compose.intermediates(model, x, paths="tied#3")
+
+
+def test_unknown_names_are_suggested_from_paths_and_keras_names():
+    model, x = BranchesAndSpare(), batch((None, 3))
+    model(x)
+    with pytest.raises(compose.PathError, match=r"nearest known paths: 'branch' \(Keras name 'pos_branch'\), ") as info:
+        compose.intermediates(model, x, paths="pos_brnch")
+    assert info.value.known[0] == "branch"
+    assert "'stack/pos_proj'," in str(info.value)  # its Keras name is its last segment: said once
+    with pytest.raises(compose.PathError, match="Keras name 'unused' names the layer at path 'spare', which is not called"):
+        compose.intermediates(model, x, paths="unused")
+
+
 def test_intermediates_leave_the_model_unchanged_even_training():
     class BN(keras.Model):
         def __init__(self):

@@ -10,7 +10,6 @@ start a new Functional model.
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, Sequence
 
 import keras
@@ -20,7 +19,7 @@ from keras import tree
 
 from .._blocks import Block
 from .._compat import Functional
-from .._errors import PathError, TraceError
+from .._errors import TraceError
 from ._replay import Replay, Unreplayable
 from .._trace import (
     EagerRecorder,
@@ -30,6 +29,7 @@ from .._trace import (
     as_arrays,
     normalize,
     recording,
+    resolve_paths,
     trace_whole_or_regions,
     user_location,
 )
@@ -37,8 +37,6 @@ from .._trace import (
 #: Containers `to_functional` keeps whole by default: Keras's own graph models, and Blocks, which
 #: save by their config and keep checking their call signature inside the Functional model.
 _KEPT_WHOLE = (keras.Sequential, Functional, Block)
-#: How many known paths an unknown-path error suggests.
-_SUGGESTIONS = 5
 
 
 def intermediates(model: keras.layers.Layer, *inputs: Any, paths: str | Sequence[str], **call_kwargs: Any) -> dict[str, Any]:
@@ -46,7 +44,9 @@ def intermediates(model: keras.layers.Layer, *inputs: Any, paths: str | Sequence
 
     Works for any model: Functional, Sequential, subclassed, eager-only, nested at any depth.
     Paths are those of `compose.trace` (``"encoder/blocks.1/dense"``; a container's path gives
-    its outputs; ``"dense#1"`` is the second call of a shared layer).
+    its outputs; ``"dense#1"`` is the second call of a shared layer). A layer's Keras name
+    (``layer.name``, what Keras's summary shows) works too where one layer has it, with ``#k``
+    after it for a later call; a string that is a path and another layer's Keras name is the path.
 
     Args:
         model: the model.
@@ -55,15 +55,17 @@ def intermediates(model: keras.layers.Layer, *inputs: Any, paths: str | Sequence
             e.g. ``keras.Model(x, compose.intermediates(model, x, paths="block")["block"])``.
             Symbolic inputs need a model `to_functional` can convert; concrete ones run the
             model eagerly and work for any model.
-        paths: one path or several.
+        paths: one path or Keras name, or several.
         **call_kwargs: passed to the model's ``call`` (``training=``, ...).
 
     Returns:
-        ``{path: output}`` in the order of ``paths``; an output is what the call returned (a
-        tensor, or its list/dict of tensors).
+        ``{path: output}`` in the order of ``paths``, keyed as given (a Keras name stays the
+        key); an output is what the call returned (a tensor, or its list/dict of tensors).
 
     Raises:
-        PathError: a path names no call made on these inputs; the message lists the nearest.
+        PathError: a path or name names no call made on these inputs (the message lists the
+            nearest calls, with their Keras names where these differ), or a Keras name several
+            layers share (the message lists their paths).
         TraceError: the model's ``call`` failed on these inputs, or (symbolic inputs) the model
             cannot be expressed as a Functional model.
 
@@ -92,10 +94,10 @@ def intermediates(model: keras.layers.Layer, *inputs: Any, paths: str | Sequence
     if not _is_concrete(inputs):
         result, replay, _ = _replayed(model, inputs, None, call_kwargs, "extract intermediates of")
         with replay.kept_on_success():
-            _check_paths(wanted, _call_ids(result.graph), set(result.hierarchy))
+            found = resolve_paths(wanted, _call_ids(result.graph), dict(result.hierarchy.nodes(data="layer")))
             try:
                 replay.run()
-                return {path: replay.outputs_of(path) for path in wanted}
+                return {path: replay.outputs_of(call) for path, call in found.items()}
             except Unreplayable as err:
                 raise TraceError(f"cannot extract intermediates of {model.name!r}: {err}", trace=result) from err
     with recording(model, inputs, call_kwargs) as session:
@@ -108,9 +110,9 @@ def intermediates(model: keras.layers.Layer, *inputs: Any, paths: str | Sequence
             f"{where or '<model>'}: {type(error).__name__}: {error}" + (f" ({location})" if location else "")
         ) from error
     graph = recorder.graph
-    _check_paths(wanted, _call_ids(graph), set(recorder.tree.layers))
+    found = resolve_paths(wanted, _call_ids(graph), recorder.tree.layers)
     containers = graph.graph["containers"]
-    return {p: (containers[p] if p in containers else graph.nodes[p])["call"].outputs for p in wanted}
+    return {p: (containers[c] if c in containers else graph.nodes[c])["call"].outputs for p, c in found.items()}
 
 
 def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **call_kwargs: Any) -> keras.Model:
@@ -306,16 +308,3 @@ def _call_ids(graph: Any) -> list[str]:
     """Every layer call and container call of a recording, in call order."""
     layers = [n for n, kind in graph.nodes(data="kind") if kind == "layer"]
     return list(dict.fromkeys([*graph.graph["containers"], *layers]))
-
-
-def _check_paths(wanted: list[str], known: list[str], layers: set[str]) -> None:
-    for path in wanted:
-        if path in known:
-            continue
-        near = tuple(difflib.get_close_matches(path, known, n=_SUGGESTIONS, cutoff=0.0))
-        why = "names a layer that is not called on these inputs" if path in layers else "names no layer call"
-        raise PathError(
-            f"path {path!r} {why}; nearest known paths: {', '.join(map(repr, near)) or '(none)'}",
-            path=path,
-            known=near,
-        )

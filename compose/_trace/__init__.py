@@ -2,8 +2,9 @@
 
 What the rest of compose uses of it is re-exported here, and nothing else is: the public
 `trace` and its result types; `recording` (a locked session running one strategy, for
-`intermediates`); `ModelSnapshot` (undo what calling layers did); the op vocabulary shared by
-every walk through TensorFlow graphs (`role`, `op_name`); input forms; the node schema.
+`intermediates`); `ModelSnapshot` (undo what calling layers did); finding a call by path or
+Keras name (`resolve_paths`, `keras_name_beside`); the op vocabulary shared by every walk
+through TensorFlow graphs (`role`, `op_name`); input forms; the node schema.
 """
 
 from ._eager import EagerRecorder as EagerRecorder
@@ -14,6 +15,8 @@ from ._inputs import as_arrays as as_arrays
 from ._inputs import normalize as normalize
 from ._locate import user_location as user_location
 from ._node import Node as Node
+from ._paths import keras_name_beside as keras_name_beside
+from ._paths import resolve as resolve_paths
 from ._ops import Role as Role
 from ._ops import is_identity_keras_op as is_identity_keras_op
 from ._ops import op_name as op_name
