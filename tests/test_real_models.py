@@ -13,7 +13,7 @@ import keras
 import pytest
 
 import compose
-from real import MODELS, checks, keras_hub_backbones
+from real import MODELS, checks, hub_backbones
 
 # Leaf layers a trace cannot reach, and why. Anything else unreached is a failure.
 UNREACHED = {
@@ -39,8 +39,6 @@ REFUSED = {
     "hub_mistral": (ValueError, "Shapes used to initialize variables must be fully-defined"),
     # keras_hub's RMSNormalization has no get_config: no Functional model holding it saves.
     "hub_gemma": (NotImplementedError, "RMSNormalization was created by passing"),
-    # Data-dependent control flow.
-    "tf_cond_gate": (compose.TraceError, "takes the result of 'cond' \\(tf op If\\): data-dependent control flow has no Functional form"),
 }
 
 # Keras 3 warns at every call that the example's nested decoder drops the encoder's padding
@@ -55,9 +53,7 @@ pytestmark = [pytest.mark.filterwarnings(MASK_WARNING), pytest.mark.filterwarnin
 
 
 # (name, module holding the definition, builder): the examples, then the keras_hub backbones.
-CORPUS = [(name, module, module.build) for name, module in MODELS.items()] + [
-    (name, keras_hub_backbones, build) for name, build in keras_hub_backbones.BACKBONES.items()
-]
+CORPUS = [(name, module, module.build) for name, module in MODELS.items()] + list(hub_backbones())
 
 
 @pytest.fixture(params=CORPUS, ids=[name for name, _, _ in CORPUS], scope="module")

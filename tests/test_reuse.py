@@ -264,11 +264,13 @@ def test_incomplete_trace_names_the_first_unrecovered_spot():
         compose.to_functional(dynamic.EagerOnly(), batch((None, 3)))
 
 
-def test_data_dependent_cond_has_no_functional_form_and_leaves_no_trace():
-    model = dynamic.TensorIf()
+def test_a_loop_calling_layers_has_no_functional_form_and_leaves_no_trace():
+    from test_trace_inputs import Loop
+
+    model = Loop()
     model(batch((None, 3)))
     before = snapshot(model)
-    with pytest.raises(compose.TraceError, match=r"'cond' \(tf op .*If\): data-dependent control flow"):
+    with pytest.raises(compose.TraceError, match=r"step: is called inside the while loop 'while': a loop has no Functional form yet"):
         compose.to_functional(model, (None, 3))
     same(before, snapshot(model))
 
@@ -321,8 +323,8 @@ def test_clone_converts_a_subclassed_model_without_config():
     assert not {id(v) for v in twin.weights} & {id(v) for v in model.weights}
 
 
-class Branchy(keras.Model):
-    """A tf.cond between layers: no Functional form yet."""
+class Looping(keras.Model):
+    """A tf.while_loop between layers: no Functional form yet."""
 
     def __init__(self):
         super().__init__()
@@ -330,15 +332,17 @@ class Branchy(keras.Model):
 
     def call(self, x):
         h = self.a(x)
-        return self.b(tf.cond(tf.reduce_sum(h) > 0, lambda: h * 2.0, lambda: h))
+        steps = tf.cast(tf.reduce_sum(tf.abs(h)), tf.int32) % 3 + 1
+        _, h = tf.while_loop(lambda i, h: i < steps, lambda i, h: (i + 1, h * 2.0), [0, h])
+        return self.b(h)
 
 
 def test_clone_says_why_it_cannot():
     with pytest.raises(compose.CloneError, match="needs its input shapes: call it on data"):
         compose.clone(corpus.tf_ops()[1])
-    model = Branchy()
+    model = Looping()
     model(batch((None, 3)))
-    with pytest.raises(compose.CloneError, match="from its config failed.*converting it .* failed.*control flow") as info:
+    with pytest.raises(compose.CloneError, match="from its config failed.*converting it .* failed.*while loop 'while'.*no Functional form") as info:
         compose.clone(model)
     assert isinstance(info.value.__cause__, compose.TraceError)
 

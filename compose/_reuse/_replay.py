@@ -17,8 +17,11 @@ weight it read directly (a class token) a `HeldWeight` holding that very variabl
 get names unique in the new model, whatever was converted before. The walk back through a
 TensorFlow graph is iterative, so a chain of thousands of ops is no deeper than one.
 
-What a Functional graph cannot hold stops the replay with `Unreplayable`: data-dependent
-control flow (``cond``/``while``), a variable of no layer, a stateful op.
+A recorded ``tf.cond`` (both branches are in the graph) becomes a `Cond` layer: each branch
+is replayed by a replay of its own, bound to the branch's inputs, into a Functional model, and
+the layer calls inside a branch are made there only. What a Functional graph cannot hold stops
+the replay with `Unreplayable`: a ``while`` loop, a layer shared between a branch and elsewhere,
+a variable of no layer, a stateful op.
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ import numpy as np
 import tensorflow as tf
 from keras import tree
 
-from .._compat import keras_history, node_arguments
+from .._compat import CondBranchGraph, WhileBodyGraph, function_graph, keras_history, node_arguments
 from . import _op_layers
+from ._cond import Cond
 from ._held import Constant, ConstantTooLarge, HeldWeight
 from .._trace import ModelSnapshot, Role, Trace, is_identity_keras_op, op_name, role, tensors
 
@@ -49,14 +53,27 @@ class Unreplayable(Exception):
 
 class Replay:
     """The trace's calls made again on ``inputs`` (new KerasTensors, shaped as the model's
-    positional arguments). `run` returns the new outputs; `outputs_of` any call's outputs."""
+    positional arguments). `run` returns the new outputs; `outputs_of` any call's outputs.
 
-    def __init__(self, result: Trace, inputs: tuple) -> None:
+    A branch of a ``cond`` is replayed by a replay of its own (``parent`` the one meeting the
+    cond, ``branch`` the branch's FuncGraph): it makes the calls recorded in that graph only,
+    on its inputs, which its parent binds; names and layer placement are shared with the parent.
+    """
+
+    def __init__(self, result: Trace, inputs: tuple, parent: Replay | None = None, branch: Any = None) -> None:
         self.trace = result
         # Keyed by id: the trace's `Call`s keep every recorded tensor (and its graph) alive.
         self.env: dict[int, Any] = {}
         self._ops: dict[int, list[Any]] = {}  # id of a tf.Operation -> its TFOp's outputs
         self._where: str | None = None  # the call being replayed, for messages
+        self._branch = branch
+        # Layers made here are called on an input, so that Keras sees them in the graph.
+        self._anchor = tensors(inputs)[0] if tensors(inputs) else None
+        self._held: dict[int, Any] = {}  # id of a variable -> its HeldWeight's output
+        if parent is not None:
+            self._tf_nodes, self._state, self._variables = parent._tf_nodes, parent._state, parent._variables
+            self._names, self._placed = parent._names, parent._placed
+            return
         self._tf_nodes = {
             id(call.operation): node
             for node, call in result.graph.nodes(data="call")
@@ -65,11 +82,9 @@ class Replay:
         # Replaying adds Keras nodes to the layers; a failed replay takes them back.
         self._state = ModelSnapshot(result.model)
         self._bind(result.graph.graph["inputs"], inputs)
-        # Layers made here are called on an input, so that Keras sees them in the graph.
-        self._anchor = tensors(inputs)[0]
-        self._held: dict[int, Any] = {}  # id of a variable -> its HeldWeight's output
         self._variables = {id(_handle(v)): v for v in result.model.weights}
         self._names = {layer.name for _, layer in result.graph.nodes(data="layer") if layer is not None}
+        self._placed: dict[int, Any] = {}  # id of a layer -> the branch graph it is called in (or None)
 
     @contextlib.contextmanager
     def kept_on_success(self) -> Iterator[None]:
@@ -82,12 +97,15 @@ class Replay:
             raise
         self._state.keep_graph_state()
 
-    def run(self) -> Any:
+    def run(self, outputs: Any = None) -> Any:
+        """Replay the calls; return the new tensors for ``outputs`` (default: the model's)."""
         for node, data in self.trace.graph.nodes(data=True):
             call = data.get("call")
             if call is None or isinstance(call.operation, tf.Operation):
                 continue  # inputs, outputs, unreached layers; TF ops are met from their consumers
             self._where = data["path"]
+            if not self._made_here(data):
+                continue  # inside a branch of a cond: made by that branch's replay
             target = call.operation if call.operation is not None else data["layer"]
             args, kwargs = self._map((call.args, call.kwargs))
             if call.operation is None:
@@ -96,14 +114,86 @@ class Replay:
                 args, kwargs = tree.map_structure(self._anchored, (args, kwargs))
             self._bind(call.outputs, target(*args, **kwargs))
         self._where = None
-        return tree.map_structure(self._anchored, self._map(self.trace.graph.graph["outputs"]))
+        outputs = self.trace.graph.graph["outputs"] if outputs is None else outputs
+        return tree.map_structure(self._anchored, self._map(outputs))
 
     def outputs_of(self, node: str) -> Any:
         """The new tensors for what call ``node`` (a layer or container call id) returned."""
         containers = self.trace.graph.graph["containers"]
         call = containers[node]["call"] if node in containers else self.trace.graph.nodes[node]["call"]
         self._where = node
+        inside = _control_graphs(call.outputs)
+        if inside:
+            raise Unreplayable(node, f"is called inside {self._control_name(inside[0])}: its outputs exist only when it runs")
         return self._map(call.outputs)
+
+    # -- control flow ----------------------------------------------------------------------------
+
+    def _made_here(self, data: dict) -> bool:
+        """Whether this replay makes the recorded call ``data``: it was recorded in this replay's
+        graph, not in a branch inside it. A layer called in a loop's body, or both inside a
+        branch and outside it, has no Functional form."""
+        inside = _control_graphs(data["call"].outputs)
+        loop = next((g for g in inside if isinstance(g, WhileBodyGraph)), None)
+        if loop is not None:
+            raise Unreplayable(self._where, f"is called inside {self._control_name(loop)}: {_LOOP}")
+        home = inside[0] if inside else None
+        layer = data["layer"] if data["call"].operation is None else None
+        if layer is not None:
+            placed = self._placed.setdefault(id(layer), home)
+            if placed is not home:
+                where = [self._control_name(g) if g is not None else "outside any cond" for g in (placed, home)]
+                raise Unreplayable(
+                    self._where,
+                    f"its layer is called both {where[0]} and {where[1]}; each branch becomes a "
+                    "Functional model of its own, and Keras would load two copies of a layer "
+                    "shared between them: call it outside the cond, on the cond's result",
+                )
+        return home is self._branch
+
+    def _control_name(self, graph: Any) -> str:
+        """``a branch of the cond 'cond'`` / ``the while loop 'while'``: the op whose branch or
+        body ``graph`` is, by its node name in the trace."""
+        outer = graph.outer_graph
+        for op in outer.get_operations():
+            if op.type in _BRANCHES and any(op.get_attr(a).name == graph.name for a in _BRANCHES[op.type]):
+                name = self._op_name(op)
+                return f"the while loop {name!r}" if isinstance(graph, WhileBodyGraph) else f"a branch of the cond {name!r}"
+        return f"the function {graph.name!r}"
+
+    def _cond(self, op: Any) -> list[Any]:
+        """A `Cond` layer for the ``If`` op ``op``, each branch replayed into a Functional model
+        on the branch's data inputs; called on the predicate and those inputs' new tensors."""
+        name = self._op_name(op)
+        data = [(i, t) for i, t in enumerate(op.inputs[1:]) if t.dtype != tf.resource]
+        if any(t.shape.rank is None for _, t in data):
+            raise Unreplayable(self._where, f"the cond {name!r} takes a tensor of unknown rank, which a Functional model cannot hold")
+        inputs = [keras.Input(batch_shape=tuple(t.shape), dtype=t.dtype.name) for _, t in data]
+        if not inputs:
+            raise Unreplayable(self._where, f"neither branch of the cond {name!r} uses a tensor of the model")
+        branches = []
+        for attr in _BRANCHES[op.type]:
+            graph = function_graph(op, attr)
+            replay = Replay(self.trace, tuple(inputs), parent=self, branch=graph)
+            for (index, outer), new in zip(data, inputs):
+                replay._bind_through_captures(outer, new)
+                replay.env[id(graph.inputs[index])] = new
+            outputs = replay.run(list(graph.outputs))
+            branches.append(keras.Model(inputs, outputs, name=self.fresh_name(f"{name}/{attr}")))
+        values = [self._anchored(self._value(t)) for _, t in data]
+        predicate = self._anchored(self._value(op.inputs[0]))
+        return list(Cond(*branches, name=self.fresh_name(name))([predicate, *values]))
+
+    def _bind_through_captures(self, tensor: Any, new: Any) -> None:
+        """``tensor`` is ``new`` here, and so is every outer tensor it captures: a layer inside
+        a branch takes the Python tensor it was given, which may be one of an outer graph."""
+        while True:
+            self.env[id(tensor)] = new
+            graph = getattr(tensor, "graph", None)
+            outer = next((ext for ext, internal in getattr(graph, "captures", ()) if internal is tensor), None)
+            if outer is None or not _in_graph(outer):
+                return
+            tensor = outer
 
     # -- tensors ---------------------------------------------------------------------------------
 
@@ -185,12 +275,10 @@ class Replay:
         kind = role(op.type)
         if kind is Role.VARIABLE:
             return self._held_weight(self._variable_read(op))
-        if kind is Role.CONTROL:
-            raise Unreplayable(
-                self._where,
-                f"takes the result of {self._op_name(op)!r} (tf op {op.type}): data-dependent "
-                "control flow has no Functional form",
-            )
+        if kind is Role.CONTROL and op.type not in _IFS:
+            raise Unreplayable(self._where, f"takes the result of the while loop {self._op_name(op)!r} (tf op {op.type}): {_LOOP}")
+        if kind is Role.CONTROL and id(op) not in self._ops:
+            self._ops[id(op)] = self._cond(op)
         return self._ops[id(op)][found.value_index]
 
     def _look_through(self, tensor: Any) -> Any:
@@ -274,6 +362,18 @@ class Replay:
         return list(result) if isinstance(result, (list, tuple)) else [result]
 
 
+_LOOP = (
+    "a loop has no Functional form yet; keep the loop inside one layer (a leaf the tracer does "
+    "not open), or loop in Python over a fixed number of steps (see the reuse page)"
+)
+
+#: The ``tf.cond`` ops and the attributes holding their branches' functions (and a loop's body).
+_IFS = ("If", "StatelessIf")
+_BRANCHES = {
+    "If": ("then_branch", "else_branch"), "StatelessIf": ("then_branch", "else_branch"),
+    "While": ("body",), "StatelessWhile": ("body",),
+}
+
 _FOREIGN_VARIABLE = (
     "reads a variable that belongs to no layer of the model ({name}); a Functional model holds "
     "weights only in layers: make it with add_weight on a layer or on the model"
@@ -287,6 +387,17 @@ _INLINE_CONSTANT = 1024
 def _in_graph(tensor: Any) -> bool:
     """A tensor of a graph being built (a FuncGraph's), not a concrete value."""
     return isinstance(tensor, tf.Tensor) and not isinstance(tensor, keras.KerasTensor) and not hasattr(tensor, "numpy")
+
+
+def _control_graphs(outputs: Any) -> list[Any]:
+    """The branch and loop-body graphs a call's outputs were made in, innermost first."""
+    found = next((t for t in tensors(outputs) if _in_graph(t)), None)
+    graph, inside = getattr(found, "graph", None), []
+    while graph is not None:
+        if isinstance(graph, (CondBranchGraph, WhileBodyGraph)):
+            inside.append(graph)
+        graph = getattr(graph, "outer_graph", None)
+    return inside
 
 
 def _handle(variable: keras.Variable) -> Any:
