@@ -17,14 +17,15 @@ from compose import trace
 
 
 def rows(text: str) -> dict[str, tuple[str, str, str]]:
-    """Table rows of a summary (Keras's or ours) as name -> (class, output shape, params)."""
+    """Table rows of a summary (Keras's or ours) as name -> (class, output shape, params); our
+    rows are keyed by path, without the Keras name shown after `` = ``."""
     found = {}
     for line in text.splitlines():
         cells = [cell.strip() for cell in line.split("│")[1:-1]]
         if len(cells) < 3 or not cells[0]:
             continue
         name, _, cls = cells[0].lstrip("└ ").rpartition(" (")
-        found[name] = (cls.rstrip(")"), cells[1], cells[2])
+        found[name.partition(" = ")[0]] = (cls.rstrip(")"), cells[1], cells[2])
     return found
 
 
@@ -75,7 +76,7 @@ def test_unreached_layer_keeps_its_params_and_says_not_reached():
 
 def test_problem_is_marked_on_its_row_and_listed_with_file_and_line():
     text = compose.summary(show_models.WithBroken(), (None, 3), print_fn=None)
-    assert "block (Broken) !" in text
+    assert "block = broken (Broken) !" in text
     # Shown relative to the working folder: a summary shared elsewhere shows no one's folders.
     location = f"{os.path.relpath(show_models.__file__)}:{show_models.RAISE_LINE}"
     assert f" Problem: block: ValueError: boom <here> ({location})" in text.replace("\n", "")
@@ -108,7 +109,8 @@ def test_connections_name_paths_calls_and_inferred_edges():
     _, model, shape = corpus.shared()
     assert rows(compose.summary(model, shape, print_fn=None))["d#1"] == ("Dense", "(None, 4)", "shared")
     text = compose.summary(model, shape, print_fn=None)
-    assert "│ d#1 (Dense)" in text and "│ d                " in text
+    name = model.d.name  # the Keras name, beside both calls' paths
+    assert f"│ d#1 = {name} (Dense)" in text and f"│ d = {name} (Dense) " in text
 
     text = compose.summary(show_models.InferredOnly(), np.ones((2, 3), "float32"), print_fn=None)
     assert "a (inferred)" in text
@@ -267,8 +269,8 @@ class Hostile(keras.Model):
 def test_control_characters_in_names_and_problems_are_printed_as_escapes():
     text = compose.summary(Hostile(), (None, 3), print_fn=None, line_length=200)
     assert not any(char in text for char in "\x1b\x9b\u202e")
-    assert "heads.red\\x1b[31mtext\\x1b[0m (Dense)" in text
-    assert "heads.bidi\\u202eevil (Csi\\x9b2J) !" in text
+    assert re.search(r"heads\.red\\x1b\[31mtext\\x1b\[0m = dense(_\d+)? \(Dense\)", text)
+    assert "heads.bidi\\u202eevil = esc (Csi\\x9b2J) !" in text
     assert "boom \\x1b[2J\\x1b[31mred" in text.replace("\n", "")
 
 
@@ -301,3 +303,60 @@ def test_every_view_shows_a_node_without_a_spec(tmp_path):
 
     page = explore(result, depth=None)
     assert page.html.count("tensor_array_v2_write") >= 3
+
+
+class NamedBranches(keras.Model):
+    """Keras names that are not the attribute paths, and a Sequential child whose layers' paths
+    are their Keras names."""
+
+    def __init__(self):
+        super().__init__()
+        self.stack = keras.Sequential([layers.Dense(4, name="pos_proj"), layers.Dense(4, name="neg_proj")],
+                                      name="pos_stack")
+        self.branch = layers.Dense(4, name="pos_branch")
+        self.head = layers.Dense(2, name="branch")
+        self.alarm = layers.Dense(2, name="red\x1b[31m")
+
+    def call(self, x):
+        return self.alarm(self.head(self.stack(x) + self.branch(x)))
+
+
+def test_keras_names_are_shown_beside_paths_where_they_differ():
+    text = compose.summary(NamedBranches(), (None, 3), print_fn=None)
+    assert "│ stack = pos_stack (Sequential) " in text
+    assert "│    └ pos_proj (Dense) " in text  # inside a Sequential the path is the Keras name
+    assert "│ branch = pos_branch (Dense) " in text and "│ head = branch (Dense) " in text
+    assert "│ alarm = red\\x1b[31m (Dense) " in text and "\x1b" not in text
+    assert "stack/neg_proj" in text  # connections name paths only
+    # Keras's own names in a Functional model are its paths: nothing is added.
+    functional, _, _ = corpus.nested_functional()
+    assert " = " not in compose.summary(functional, print_fn=None)
+
+
+def test_layer_range_matches_keras_names_and_paths():
+    model = NamedBranches()
+    by_name = rows(compose.summary(model, (None, 3), layer_range=("pos_branch", "alarm"), print_fn=None))
+    assert list(by_name) == ["branch", "add", "head", "alarm"]
+    by_path = rows(compose.summary(model, (None, 3), layer_range=("stack", "pos_branch"), print_fn=None))
+    assert list(by_path) == ["stack", "pos_proj", "neg_proj", "branch"]
+
+
+def test_keras_hub_blocks_show_their_names_once():
+    keras_hub = pytest.importorskip("keras_hub", reason="needs keras_hub (pip install keras-hub)")
+
+    class Encoder(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.blocks = [keras_hub.layers.TransformerEncoder(16, 2) for _ in range(2)]
+
+        def call(self, x):
+            for block in self.blocks:
+                x = block(x)
+            return x
+
+    model = Encoder()
+    model(np.zeros((1, 5, 8), "float32"))
+    text = compose.summary(model, (None, 5, 8), print_fn=None, roll_up=False, line_length=200)
+    assert re.search(r"│ blocks\.1 = transformer_encoder_?\d* \(TransformerEncoder\)", text)
+    # A private attribute's underscore is no difference: `_feedforward_output_dense` says it.
+    assert "│    └ _feedforward_output_dense (Dense) " in text

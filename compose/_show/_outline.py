@@ -22,7 +22,7 @@ import attrs
 import networkx as nx
 
 from .._blocks import TensorSpec
-from .._trace import Node, Problem, Trace, subtree_params, trace
+from .._trace import Node, Problem, Trace, keras_name_beside, subtree_params, trace
 from ._repeats import Repeat, find_repeats
 
 
@@ -79,6 +79,14 @@ class Item:
         if parent and self.id.startswith(parent + "/"):
             return self.id[len(parent) + 1 :]
         return self.id
+
+    @property
+    def keras_name(self) -> str | None:
+        """The layer's Keras name where it differs from its path's last segment (``head``
+        holding ``dense_3``), for views to show beside the path; else None."""
+        if self.kind == "repeat":
+            return None
+        return keras_name_beside(self.data["path"], self.data.get("layer"))
 
 
 @attrs.define(eq=False)

@@ -168,7 +168,8 @@ def _rows(shown: Outline, show_trainable: bool, kept: set[int] | None) -> list[t
             continue
         prefix = "   " * level + "└ " if level else ""
         kind = "op" if item.kind == "op" else item.data["class_name"]
-        name = f"{prefix}{visible(item.name)} ({visible(kind)})"
+        keras_name = f" = {visible(item.keras_name)}" if item.keras_name is not None else ""
+        name = f"{prefix}{visible(item.name)}{keras_name} ({visible(kind)})"
         if item.problems:
             name += " !"
         cells = (name, _shape(item), _params(item), _connections(shown.view, item, members))
