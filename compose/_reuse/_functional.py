@@ -18,7 +18,7 @@ import tensorflow as tf
 from keras import tree
 
 from .._blocks import Block
-from .._compat import Functional
+from .._compat import Functional, input_structure
 from .._errors import TraceError
 from ._replay import Replay, Unreplayable
 from .._trace import (
@@ -194,7 +194,7 @@ def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **c
             twin = keras.Model(new_inputs[0] if len(new_inputs) == 1 else list(new_inputs), outputs, name=model.name)
         except (Unreplayable, ValueError) as err:
             raise TraceError(f"cannot convert {model.name!r} to a Functional model: {err}", trace=result) from err
-        _verify(twin, model, inputs, call_kwargs, result)
+        _verify(twin, model, inputs, call_kwargs, result, replay)
     twin.compose_layer_names = names
     twin.compose_left_out = result.coverage.unreached
     return twin
@@ -253,39 +253,121 @@ def _unique_layer_names(result: Trace, replay: Replay) -> dict[str, str]:
     return names
 
 
-def _verify(twin: keras.Model, model: Any, inputs: tuple, call_kwargs: dict, result: Trace) -> None:
+def _verify(twin: keras.Model, model: Any, inputs: tuple, call_kwargs: dict, result: Trace, replay: Replay) -> None:
     """Run ``twin`` and ``model`` on the trace's inputs (or arrays made for its specs) and refuse
-    a twin computing something else. Outputs that differ between two runs of the model itself
-    (sampling) are not compared. The model's variables are put back after each run."""
+    a twin computing something else, naming the first recorded call whose values differ. Where
+    the twin holds a `Cond`, inputs taking its other branch are tried too (`_branch_inputs`).
+    Outputs that differ between two runs of the model itself (sampling) are not compared. The
+    model's variables are put back after each run."""
     if any(isinstance(v, keras.Variable) and "seed_generator" in v.path for v in model.variables):
         return  # it draws random numbers: its outputs depend on the draws, not only on the inputs
-    arrays = as_arrays(normalize(model, inputs))
+    for k, arrays in enumerate(_branch_inputs(twin, replay, as_arrays(normalize(model, inputs)))):
+        differs = _first_difference(twin, model, arrays, call_kwargs)
+        if differs is None:
+            continue
+        index, diff = differs
+        conds = ", ".join(repr(name) for name, _ in replay.predicates)
+        on = "the trace's inputs" if k == 0 else f"inputs taking another branch of {conds} than the trace's"
+        raise TraceError(
+            f"cannot convert {model.name!r} to a Functional model: the result computes output "
+            f"{index} differently from the model on {on} ({diff}); "
+            f"{_diverging_call(twin, model, arrays, call_kwargs, result, replay)}: the model's "
+            "call uses something the trace could not see (a Python value computed from a "
+            "tensor's shape or contents, a random draw): report the model, or convert with "
+            "fixed input shapes",
+            trace=result,
+        )
+
+
+def _run(model: Any, run: Any) -> Any:
+    """``run()``, the model's variables put back afterwards (an eager run may change them)."""
     snapshot = ModelSnapshot(model)
     snapshot.save_variables()
-    runs = []
     try:
-        for _ in range(2):
-            runs.append(tree.flatten(model(*arrays, **call_kwargs)))
-            snapshot.restore_variables()
-        mine = tree.flatten(twin(arrays[0] if len(arrays) == 1 else list(arrays)))
+        return run()
     finally:
         snapshot.restore_variables()
         snapshot.restore_graph_state()  # eager runs make no Keras nodes; this closes its log
-    expected, again = runs
+
+
+def _twin_input(arrays: tuple) -> Any:
+    return arrays[0] if len(arrays) == 1 else list(arrays)
+
+
+def _first_difference(twin: keras.Model, model: Any, arrays: tuple, call_kwargs: dict) -> tuple[int, str] | None:
+    """(output index, how it differs) of the first output where ``twin`` and ``model`` differ on
+    ``arrays``, or None."""
+    expected, again = (tree.flatten(_run(model, lambda: model(*arrays, **call_kwargs))) for _ in range(2))
+    mine = tree.flatten(_run(model, lambda: twin(_twin_input(arrays))))
     for index, (want, same, got) in enumerate(zip(expected, again, mine)):
         want, same, got = (np.asarray(keras.ops.convert_to_numpy(t)) for t in (want, same, got))
         if want.shape != same.shape or not np.array_equal(want, same):
             continue  # the model itself gives other values each run
         if want.shape != got.shape or not np.allclose(got, want, rtol=1e-5, atol=1e-5):
-            diff = "shape " + str(got.shape) if want.shape != got.shape else f"max abs diff {np.max(np.abs(got - want)):.3g}"
-            raise TraceError(
-                f"cannot convert {model.name!r} to a Functional model: the result computes output "
-                f"{index} differently from the model on the trace's inputs ({diff}); the model's "
-                "call uses something the trace could not see (a Python value computed from a "
-                "tensor's shape or contents, a random draw): report the model, or convert with "
-                "fixed input shapes",
-                trace=result,
-            )
+            return index, ("shape " + str(got.shape) if want.shape != got.shape else f"max abs diff {np.max(np.abs(got - want)):.3g}")
+    return None
+
+
+#: How many other inputs `_branch_inputs` tries to take each branch of the twin's conds.
+_BRANCH_TRIES = 6
+
+
+def _branch_inputs(twin: keras.Model, replay: Replay, arrays: tuple) -> list[tuple]:
+    """``arrays``, then inputs taking a branch of a `Cond` of the twin that ``arrays`` does not:
+    the float inputs negated, scaled, shifted, drawn again (a predicate is most often the sign
+    or size of a value). Branches no such input reaches are not checked."""
+    if not replay.predicates:
+        return [arrays]
+    probe = keras.Model(input_structure(twin), [predicate for _, predicate in replay.predicates])
+    rng = np.random.default_rng(1)
+
+    def varied(array: Any, k: int) -> Any:
+        array = np.asarray(array)
+        if array.dtype.kind != "f":
+            return array
+        return [-array, array * 3.0, array - 1.0, array + 1.0, rng.standard_normal(array.shape).astype(array.dtype), np.zeros_like(array)][k]
+
+    chosen, seen = [], set()
+    for candidate in [arrays, *(tree.map_structure(lambda a: varied(a, k), arrays) for k in range(_BRANCH_TRIES))]:
+        taken = {(i, bool(np.asarray(v))) for i, v in enumerate(tree.flatten(probe(_twin_input(candidate))))}
+        if not taken <= seen:
+            chosen.append(candidate)
+            seen |= taken
+    return chosen
+
+
+def _diverging_call(twin: keras.Model, model: Any, arrays: tuple, call_kwargs: dict, result: Trace, replay: Replay) -> str:
+    """Which recorded call first gives other values in the twin than in an eager run of the
+    model on ``arrays``, in call order: said as ``the first call that differs is ...``."""
+    with recording(model, arrays, call_kwargs) as session:
+        recorder, error = session.run(EagerRecorder)
+    if error is not None:
+        return "the model's eager run failed, so no call could be compared"
+    eager = recorder.graph
+    compared: list[tuple[str, list[Any], list[Any]]] = []  # node, its new tensors, its eager values
+    for node, kind in result.graph.nodes(data="kind"):
+        if kind not in ("layer", "op") or node not in eager:
+            continue
+        try:
+            new = [t for t in tree.flatten(replay.outputs_of(node)) if isinstance(t, keras.KerasTensor)]
+        except Unreplayable:
+            continue  # inside a branch: made only when it runs
+        values = [t for t in tree.flatten(eager.nodes[node]["call"].outputs) if keras.ops.is_tensor(t)]
+        if new and len(new) == len(values):
+            compared.append((node, new, values))
+    inside = f"it differs inside a branch of {', '.join(repr(name) for name, _ in replay.predicates)}"
+    if not compared:
+        return inside if replay.predicates else "no recorded call could be compared"
+    probe = keras.Model(input_structure(twin), [t for _, new, _ in compared for t in new])
+    got = iter(tree.flatten(_run(model, lambda: probe(_twin_input(arrays)))))
+    for node, new, values in compared:
+        for want, mine in zip(values, [next(got) for _ in new]):
+            want, mine = np.asarray(keras.ops.convert_to_numpy(want)), np.asarray(keras.ops.convert_to_numpy(mine))
+            if want.shape != mine.shape or not np.allclose(mine, want, rtol=1e-5, atol=1e-5, equal_nan=True):
+                return f"the first recorded call that differs is the {result.graph.nodes[node]['kind']} {node!r}"
+    if replay.predicates:
+        return f"the recorded calls outside the conds agree: {inside}"
+    return "every recorded call agrees, so it differs after the last of them"
 
 
 def _keras_inputs(spec: Any, name: str | None) -> Any:

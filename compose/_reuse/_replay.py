@@ -67,6 +67,8 @@ class Replay:
         self._ops: dict[int, list[Any]] = {}  # id of a tf.Operation -> its TFOp's outputs
         self._where: str | None = None  # the call being replayed, for messages
         self._branch = branch
+        #: (cond node, its predicate's new tensor) for each `Cond` this replay made.
+        self.predicates: list[tuple[str, Any]] = []
         # Layers made here are called on an input, so that Keras sees them in the graph.
         self._anchor = tensors(inputs)[0] if tensors(inputs) else None
         self._held: dict[int, Any] = {}  # id of a variable -> its HeldWeight's output
@@ -142,7 +144,7 @@ class Replay:
         if layer is not None:
             placed = self._placed.setdefault(id(layer), home)
             if placed is not home:
-                where = [self._control_name(g) if g is not None else "outside any cond" for g in (placed, home)]
+                where = [f"in {self._control_name(g)}" if g is not None else "outside any cond" for g in (placed, home)]
                 raise Unreplayable(
                     self._where,
                     f"its layer is called both {where[0]} and {where[1]}; each branch becomes a "
@@ -182,6 +184,7 @@ class Replay:
             branches.append(keras.Model(inputs, outputs, name=self.fresh_name(f"{name}/{attr}")))
         values = [self._anchored(self._value(t)) for _, t in data]
         predicate = self._anchored(self._value(op.inputs[0]))
+        self.predicates.append((name, predicate))
         return list(Cond(*branches, name=self.fresh_name(name))([predicate, *values]))
 
     def _bind_through_captures(self, tensor: Any, new: Any) -> None:
