@@ -9,6 +9,10 @@ outputs handed back as KerasTensors of the same specs, so the symbolic run goes 
 the border are exact: the region's inputs are bound to the nodes that produced the symbolic
 tensors they stand for, and its outputs to the region's nodes that produced them.
 
+The graph keeps, under ``graph.graph["stands_for"]``, each ``(tensor, what it stands for)`` pair
+across a region's border: a region's input placeholder or value and the outer KerasTensor, an
+outer KerasTensor made for a region's output and that output. The replay follows them.
+
 An eager region shows one run: the graph strategy's failure there becomes a note of the trace.
 Where every strategy fails on the container, the failure is the outer run's, as before.
 """
@@ -27,6 +31,9 @@ from ._inputs import as_arrays
 from ._locate import user_location
 from ._recorder import Mark, Recorder, spec_of, tensors
 from ._result import Problem, StrategyRun, reason_of
+
+#: The graph attribute listing ``(tensor, what it stands for)`` across regions' borders.
+STANDS_FOR = "stands_for"
 
 #: What an unknown dim of a region's symbolic input becomes in the first eager run, then the second.
 _SIZES = (2, 3)
@@ -80,7 +87,9 @@ def _continuing(outer: Recorder, strategy: type[Recorder], **options: Any) -> Re
 
 def _bind_inputs(outer: Recorder, region: Recorder, call: _Call, values: list[Any]) -> None:
     """Each value the region runs on comes from the node that produced its KerasTensor."""
+    stands_for = outer.graph.graph.setdefault(STANDS_FOR, [])
     for symbolic, value in zip(call.symbolic, values):
+        stands_for.append((value, symbolic))
         found = outer.sources(symbolic)
         if len(found) == 1:
             region.produce(found[0][0], value)
@@ -155,6 +164,9 @@ def _merge(outer: Recorder, region: Recorder, outputs: Any, specs: list) -> Any:
     outer.calls, outer._names, outer._seq = region.calls, region._names, region._seq
     made = iter([keras.KerasTensor(spec.shape, dtype=spec.dtype) for spec in specs])
     symbolic = tree.map_structure(lambda x: next(made) if _is_value(x) else x, outputs)
+    graph.graph.setdefault(STANDS_FOR, []).extend(
+        (new, old) for new, old in zip(tensors(symbolic), tensors(outputs)) if new is not old
+    )
     for tensor, sources in zip(tensors(symbolic), found):
         if len(sources) == 1:
             outer.produce(sources[0][0], tensor)
