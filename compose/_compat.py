@@ -70,6 +70,13 @@ def node_arguments(operation: Any, node_index: int) -> list[Any]:
     return list(operation._inbound_nodes[node_index].arguments.keras_tensors)
 
 
+def mark_dense(tensor: Any) -> None:
+    """Say a KerasTensor is dense. Keras's ``multiply``/``divide`` specs call an operand that is
+    not a KerasTensor (a constant) sparse, so ``x * 2.0`` looks sparse; a layer then fails to
+    infer its output spec on it (a sparse placeholder), where Keras itself never asks."""
+    tensor._sparse = False
+
+
 def node_lists(operation: Any) -> tuple[list[Any], list[Any]]:
     """The lists in which Keras records every symbolic call of ``operation`` (inbound) and every
     call fed by it (outbound); a layer with two inbound nodes refuses ``.output``."""

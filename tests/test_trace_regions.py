@@ -144,3 +144,74 @@ def test_views_say_which_parts_were_traced_how():
     assert "<i>eager strategy, one run</i>" in dot and "dashed" in dot
     tower = compose.plot(trace(Tower(), (None, 8))).to_string()
     assert tower.count("<i>graph strategy</i>") == 1
+
+
+# -- what the symbolic strategy no longer gives up on (keras_hub's T5, GPT-NeoX, Gemma, DeiT) ------
+
+
+class Attention(keras.layers.Layer):
+    """Returns its output with the cache it was given: ``None`` when there is none (T5, GPT-NeoX)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.proj = layers.Dense(8)
+
+    def call(self, x, cache=None):
+        return self.proj(x), cache
+
+
+class HiddenStates(keras.layers.Layer):
+    """Returns the hidden states it keeps: none, as an empty tensor (keras_hub's DeiT encoder)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.proj = layers.Dense(8)
+
+    def call(self, x):
+        return self.proj(x), keras.ops.zeros((0,))
+
+
+class RMSNorm(keras.layers.Layer):
+    """A leaf that computes its output spec by running ``call``, as keras_hub's Gemma norm does."""
+
+    def call(self, x):
+        return x * keras.ops.reciprocal(keras.ops.sqrt(keras.ops.mean(keras.ops.square(x), axis=-1, keepdims=True)))
+
+
+class NormBlock(keras.layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.norm, self.proj = RMSNorm(), layers.Dense(8)
+
+    def call(self, x):
+        return self.proj(self.norm(x))
+
+
+class Decoder(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.embed = layers.Dense(8)
+        self.attention, self.states, self.block = Attention(), HiddenStates(), NormBlock()
+
+    def call(self, x):
+        x = self.embed(x) * 2.0  # Keras's spec of `x * 2.0` says sparse: a constant has no flag
+        x, cache = self.attention(x)
+        x, hidden = self.states(x)
+        assert cache is None and tuple(hidden.shape) == (0,)
+        return self.block(x)
+
+
+def test_none_and_empty_outputs_and_constants_keep_the_symbolic_strategy():
+    # Before: the attention and states containers returned non-tensors and the norm could not infer
+    # its spec on a falsely sparse tensor, so each became a graph region.
+    model = Decoder()
+    result = trace(model, (None, 4))
+    assert [(r.path, r.name, r.finished) for r in result.strategies] == [(None, "symbolic", True)]
+    assert result.coverage.complete and result.coverage.layers_reached == result.coverage.layers_total == 5
+    edges = set(result.graph.edges())
+    assert {("multiply", "attention/proj"), ("attention/proj", "states/proj"), ("states/proj", "block/norm"),
+            ("block/norm", "block/proj")} <= edges
+    assert str(result.graph.nodes["block/proj"]["output_specs"][0]) == "(None, 8) float32"
+    x = np.ones((2, 4), "float32")
+    twin = compose.to_functional(model, (None, 4))
+    np.testing.assert_allclose(twin(x), model(x), atol=1e-6)

@@ -24,7 +24,7 @@ from keras import Operation, tree
 from keras.layers import Layer
 
 from .._blocks import TensorSpec
-from .._compat import get_keras_mask, set_keras_mask
+from .._compat import get_keras_mask, mark_dense, set_keras_mask
 from ._hierarchy import LayerTree, count_params
 from ._ops import is_identity_keras_op, keras_op_name
 from ._node import Node
@@ -35,6 +35,7 @@ LOCK = threading.RLock()
 _active = threading.local()
 _ORIGINAL_CALL = Layer.__call__
 _ORIGINAL_LAYER_SYMBOLIC = Layer.symbolic_call
+_NOTHING = object()  # no value recorded (``None`` is a value a call returns)
 _ORIGINAL_OP_SYMBOLIC = Operation.symbolic_call
 
 
@@ -160,6 +161,7 @@ class Recorder:
         self.failure: Failure | None = None
         self._in_leaf = 0
         self.expanded: list[Layer] = []  # containers whose `call` is running, outermost first
+        self.returned: dict[int, Any] = {}  # what a container's `call` returned on KerasTensors
         # Edges are resolved after the run (a while loop's op exists only once its body is
         # traced); each pending entry keeps the scope it was recorded in and its place in order.
         self.pending: list[tuple[str | None, list[Any], tuple[str, ...], int]] = []
@@ -388,7 +390,7 @@ class Recorder:
         self.stack.append(node)
         try:
             with self.expanding(layer):
-                outputs = _ORIGINAL_CALL(layer, *args, **kwargs)
+                outputs = self._keeping_none_outputs(layer, args, kwargs)
             flat = tensors(outputs)
             self.connect(None, flat)
         except BaseException as err:
@@ -399,6 +401,23 @@ class Recorder:
         attributes["output_specs"] = [spec_of(t) for t in flat]
         attributes["call"] = Call(args, kwargs, outputs)
         return outputs
+
+    def _keeping_none_outputs(self, layer: Layer, args: tuple, kwargs: dict) -> Any:
+        """Keras's ``Layer.__call__``, except that a container whose ``call`` returned, among
+        KerasTensors, ``None`` (an attention layer's absent cache or scores) or an empty tensor
+        (no hidden states kept) is accepted, as calling it on values is. Neither carries data,
+        so no edge is missed. Keras refuses to make that call's node ("All operation outputs
+        must be tensors") in the last step of ``__call__``, when nothing else is left to do;
+        compose records the call itself and needs no Keras node for it."""
+        try:
+            return _ORIGINAL_CALL(layer, *args, **kwargs)
+        except ValueError:
+            returned = self.returned.get(id(layer), _NOTHING)
+            if returned is _NOTHING or not _symbolic_or_empty(returned):
+                raise
+            return returned
+        finally:
+            self.returned.pop(id(layer), None)
 
     @contextlib.contextmanager
     def expanding(self, layer: Layer) -> Iterator[None]:
@@ -463,13 +482,17 @@ def _patched_layer_symbolic(layer: Layer, *args: Any, **kwargs: Any) -> Any:
     if expanded is not None and expanded[-1:] == [layer] and not recorder._in_leaf:
         # A container on KerasTensors: run its `call` on them, instead of Keras's
         # `compute_output_spec`, which would hide its sublayers inside a scratch graph.
-        return layer.call(*args, **kwargs)
+        outputs = layer.call(*args, **kwargs)
+        recorder.returned[id(layer)] = outputs
+        return outputs
     return _ORIGINAL_LAYER_SYMBOLIC(layer, *args, **kwargs)
 
 
 def _patched_op_symbolic(op: Operation, *args: Any, **kwargs: Any) -> Any:
     outputs = _ORIGINAL_OP_SYMBOLIC(op, *args, **kwargs)
     recorder = getattr(_active, "recorder", None)
+    if recorder is not None and not getattr(op, "sparse", False):
+        _undo_false_sparse((args, kwargs), outputs)
     if recorder is not None and not recorder._in_leaf and recorder.records_keras_ops:
         inputs, flat = tensors((args, kwargs)), tensors(outputs)
         if is_identity_keras_op(op) and len(inputs) == len(flat) == 1:
@@ -480,3 +503,25 @@ def _patched_op_symbolic(op: Operation, *args: Any, **kwargs: Any) -> Any:
             return outputs
         recorder.add_op(keras_op_name(op), inputs, flat, Call(args, kwargs, outputs, operation=op))
     return outputs
+
+
+def _undo_false_sparse(arguments: Any, outputs: Any) -> None:
+    """An op on dense operands (and constants) gives a dense tensor; see `_compat.mark_dense`."""
+    flat = tree.flatten(outputs)
+    if not any(getattr(x, "sparse", False) for x in flat if isinstance(x, keras.KerasTensor)):
+        return
+    for operand in tree.flatten(arguments):
+        if isinstance(operand, keras.KerasTensor) and operand.sparse or isinstance(operand, tf.SparseTensor):
+            return
+    for tensor in flat:
+        if isinstance(tensor, keras.KerasTensor):
+            mark_dense(tensor)
+
+
+def _symbolic_or_empty(outputs: Any) -> bool:
+    """Whether every output is a KerasTensor, ``None`` or a tensor with no elements, and one
+    is not a KerasTensor."""
+    leaves = tree.flatten(outputs)
+    symbolic = [isinstance(x, keras.KerasTensor) for x in leaves]
+    empty = [x is None or keras.ops.is_tensor(x) and 0 in tuple(x.shape) for x in leaves]
+    return all(s or e for s, e in zip(symbolic, empty)) and not all(symbolic)
