@@ -1,6 +1,12 @@
 """A corpus of real model definitions, adapted from public example code (each module names its
 source and license): `MODELS` maps a name to its module, in a fixed order. Each module has
-`build() -> (model, inputs, call_kwargs)`, `SOURCE` and `FEATURES`."""
+`build() -> (model, inputs, call_kwargs)`, `SOURCE` and `FEATURES`.
+
+The keras_hub backbones live apart (importing keras_hub is slow): `HUB_MODULES` names the modules,
+each with `SOURCE`, `FEATURES` and `BACKBONES` (a name -> builder dict); `hub_backbones()` imports
+them and yields `(name, module, build)` in a fixed order."""
+
+import importlib
 
 from . import (
     convmixer,
@@ -53,3 +59,13 @@ MODELS = {
     "ctc_asr": ctc_asr,
     "tf_cond_gate": tf_cond_gate,
 }
+
+HUB_MODULES = ("keras_hub_backbones", "keras_hub_text", "keras_hub_vision", "keras_hub_multimodal")
+
+
+def hub_backbones():
+    """(name, module, build) of every keras_hub backbone of the corpus, module by module."""
+    for module_name in HUB_MODULES:
+        module = importlib.import_module(f"{__name__}.{module_name}")
+        for name, build in module.BACKBONES.items():
+            yield name, module, build
