@@ -93,6 +93,15 @@ _internal("tensorflow.python.eager.execute", "execute_with_callbacks")
 get_op_def = _internal("tensorflow.python.framework.op_def_registry", "get")
 #: Enum of TensorFlow's dtypes in op definitions (``DT_FLOAT``...).
 DataType = _internal("tensorflow.core.framework.types_pb2", "DataType")
+_func_graph_from_py_func = _internal("tensorflow.python.framework.func_graph", "func_graph_from_py_func")
+
+
+def trace_graph(name: str, fn: Any, signature: Any) -> Any:
+    """Trace ``fn`` once into a TensorFlow ``FuncGraph`` on placeholders of ``signature`` (nested
+    ``tf.TensorSpec``s), as ``tf.function`` does, and return the graph. ``tf.function`` traces
+    a second time when the first pass creates variables, to lift them; a graph only read, never
+    run, needs neither, so the model's ``call`` runs once."""
+    return _func_graph_from_py_func(name, fn, args=(), kwargs={}, signature=signature)
 #: The graphs of a ``tf.cond``'s branches and of a ``tf.while_loop``'s body (control flow v2).
 CondBranchGraph = _internal("tensorflow.python.ops.control_flow_v2_func_graphs", "CondBranchFuncGraph")
 WhileBodyGraph = _internal("tensorflow.python.ops.control_flow_v2_func_graphs", "WhileBodyFuncGraph")
@@ -167,3 +176,81 @@ def tf_random_state() -> Any:
 def set_tf_random_state(state: Any) -> None:
     if state is not None:
         eager_context()._rng.setstate(state)
+
+
+# -- building: Keras builds a layer on its first call; a trace that fails puts it back unbuilt -----
+
+_is_default = _internal("keras.src.utils.python_utils", "is_default")
+_get_shapes_dict = _internal("keras.src.layers.layer", "get_shapes_dict")
+#: A layer's Keras call records: a trace takes back the ones it made (`_snapshot`), not all.
+_NODE_LISTS = frozenset({"_inbound_nodes", "_outbound_nodes"})
+
+
+def builds_by_running(layer: Any) -> bool:
+    """Whether Keras builds ``layer`` by running its ``call`` on symbolic inputs before the call
+    proper (`Layer._maybe_build`): a layer with no ``build`` of its own and unbuilt sublayers,
+    such as a subclassed model."""
+    return bool(_is_default(layer.build)) and any(not sub.built for sub in layer._layers)
+
+
+def build_before_running(layer: Any, call_spec: Any) -> None:
+    """What Keras's ``_maybe_build`` does for a layer it `builds_by_running`, less that run: the
+    call about to run builds the sublayers instead. Its ``build`` records the shapes and marks
+    it built; its tracker stays open, as during Keras's own first run, until `lock_state`."""
+    first_shape = next(iter(_get_shapes_dict(call_spec).values()), None)
+    layer.build(first_shape)  # Keras's wrapper: path, build shapes, built, post-build, lock
+    layer._tracker.unlock()
+
+
+def lock_state(layer: Any) -> None:
+    """Close a layer's tracker after its build, as Keras does (`build_before_running`)."""
+    layer._lock_state()
+
+
+def replace_maybe_build(layer: Any, maybe_build: Any) -> None:
+    """Have Keras call ``maybe_build(call_spec)`` where it builds ``layer`` on its first call (an
+    instance attribute shadowing ``Layer._maybe_build``; `restore_maybe_build` removes it)."""
+    vars(layer)["_maybe_build"] = maybe_build
+
+
+def original_maybe_build(layer: Any) -> Any:
+    return type(layer)._maybe_build.__get__(layer)
+
+
+def restore_maybe_build(layer: Any) -> None:
+    vars(layer).pop("_maybe_build", None)
+
+
+def layer_state(layer: Any) -> tuple:
+    """All that building ``layer`` may change: its attributes (``built``, the build shapes,
+    ``input_spec``, weights, sublayers made in ``build``), the contents of its lists, dicts and
+    sets (``_trainable_variables``, ``_layers``, ...) and of its tracker. Keras cannot un-build a
+    layer; putting these back (`restore_layer_state`) does. Call records are left out: a trace
+    removes the ones it made, and keeps other threads'."""
+    attributes = dict(vars(layer))
+    contents = {
+        name: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else set(v))
+        for name, v in attributes.items()
+        if isinstance(v, (list, dict, set)) and name not in _NODE_LISTS
+    }
+    tracker = layer._tracker
+    tracked = {name: set(ids) for name, ids in tracker.stored_ids.items()}
+    return attributes, contents, tracked, tracker.locked, tracker._lock_violation_msg
+
+
+def restore_layer_state(layer: Any, state: tuple) -> None:
+    attributes, contents, tracked, locked, message = state
+    current = vars(layer)  # written directly: Keras's `__setattr__` would track, `__delattr__` untrack
+    for name in [n for n in current if n not in attributes and n not in _NODE_LISTS]:
+        del current[name]
+    current.update({n: v for n, v in attributes.items() if n not in _NODE_LISTS})
+    for name, before in contents.items():
+        value = current[name]
+        # The base type's methods: Keras's tracked containers would track what goes back in.
+        kind = list if isinstance(value, list) else dict if isinstance(value, dict) else set
+        kind.clear(value)
+        (list.extend if kind is list else kind.update)(value, before)
+    tracker = layer._tracker
+    for name, ids in tracked.items():
+        tracker.stored_ids[name] = set(ids)
+    tracker.locked, tracker._lock_violation_msg = locked, message

@@ -92,8 +92,10 @@ class EagerRecorder(Recorder):
         args = tf.nest.map_structure(tf.convert_to_tensor, args)
         # In Keras's stateless scope, variable updates (batch statistics, metrics, seed
         # generators) are collected, not applied: the model, and any thread training it
-        # meanwhile, never see them. An unbuilt model cannot create its weights there.
-        stateless = keras.StatelessScope() if model.built else contextlib.nullcontext()
+        # meanwhile, never see them. A layer still to build cannot create its weights there
+        # (the session then saves and restores the variables instead).
+        building = not model.built or (self.session is not None and self.session.builds.pending)
+        stateless = contextlib.nullcontext() if building else keras.StatelessScope()
         with self.tape, stateless:
             self.add_inputs(args)
             with self.active():

@@ -1,4 +1,4 @@
-"""The graph strategy: trace ``call`` once into a ``tf.function`` graph, with AutoGraph.
+"""The graph strategy: trace ``call`` once into a TensorFlow graph, with AutoGraph.
 
 User containers run their ``call`` converted by AutoGraph, so a Python ``if``/``while`` on a
 tensor becomes ``tf.cond``/``tf.while_loop`` and both branches' layer calls are recorded. Edges
@@ -19,6 +19,7 @@ from typing import Any, Iterator
 import tensorflow as tf
 from keras import tree
 
+from .._compat import trace_graph
 from ._inputs import as_tf_specs
 from ._locate import register_converted
 from ._ops import BRANCHES, LOOPS, UNIQUIFIED, Role, op_name, role
@@ -44,9 +45,6 @@ class GraphRecorder(Recorder):
         outputs: list[Any] = []
 
         def traced(*args: Any) -> Any:
-            # tf.function traces a second time when the first pass created variables (a
-            # Keras layer's lazy state); only the last pass is the function's graph.
-            self.restart()
             self.add_inputs(args)
             result = model(*args, **kwargs)
             self.add_outputs(result)
@@ -54,14 +52,8 @@ class GraphRecorder(Recorder):
             return tree.flatten(result)
 
         with self.active():
-            function = tf.function(traced, autograph=False)
-            function.get_concrete_function(*signature)
-        return outputs[-1]
-
-    def restart(self) -> None:
-        super().restart()
-        self.func_graphs = {}
-        self._op_nodes = {}
+            trace_graph(f"{model.name}_trace", traced, list(signature))
+        return outputs[0]
 
     @contextlib.contextmanager
     def expanding(self, layer: Any) -> Iterator[None]:

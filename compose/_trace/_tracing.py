@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import warnings
 from typing import Any, Iterator
 
 import attrs
@@ -14,11 +13,11 @@ from .._errors import TraceError
 from ._eager import EagerRecorder
 from ._graph import GraphRecorder
 from ._hierarchy import LayerTree, leaf_rule
-from ._inputs import as_symbolic, check_model, normalize
+from ._inputs import check_model, normalize
 from ._locate import user_location
 from ._recorder import LOCK, Recorder
 from ._result import Coverage, Problem, StrategyRun, Trace, reason_of
-from ._snapshot import ModelSnapshot
+from ._snapshot import Builds, ModelSnapshot
 from ._symbolic import SymbolicRecorder
 
 #: The strategies, cheapest first; each runs only where the ones before could not finish. What
@@ -105,15 +104,19 @@ class Session:
     inputs: tuple
     call_kwargs: dict
     snapshot: ModelSnapshot
+    #: The layers unbuilt at the start, built by the first run that reaches them.
+    builds: Builds
     #: Whether a container the symbolic strategy cannot run is traced alone by another strategy.
     regions: bool = True
+    #: Whether a run finished: the builds it made are kept (else undone at the end).
+    finished: bool = False
 
     def run(self, strategy: type[Recorder], **options: Any) -> tuple[Recorder, Exception | None]:
         """Record the model's call with ``strategy``; a failure of the user's code is returned
         with the partial recording, never raised."""
         recorder = strategy(self.tree, session=self, **options)
-        if strategy.runs_model:
-            self.snapshot.save_variables()  # only running the model can change them
+        if strategy.runs_model or self.builds.pending:
+            self.snapshot.save_variables()  # only running the model, or building it, changes them
         error: Exception | None = None
         try:
             recorder.run(self.model, self.inputs, self.call_kwargs)
@@ -121,6 +124,7 @@ class Session:
             error = err
         finally:
             self.snapshot.restore_variables()
+        self.finished = self.finished or error is None
         recorder.finish()
         recorder.refine(self)
         return recorder, error
@@ -128,17 +132,20 @@ class Session:
 
 @contextlib.contextmanager
 def recording(model: Any, inputs: tuple, call_kwargs: dict, leaf: Any = None, regions: bool = True) -> Iterator[Session]:
-    """A `Session` on ``model``: the tracer's lock held (its patches are process-wide), the model
-    built first if it was not, and its Keras call records put back at the end, even on error."""
+    """A `Session` on ``model``: the tracer's lock held (its patches are process-wide), and at the
+    end its Keras call records put back, and the layers it found unbuilt left built by the runs
+    only if one finished, even on error."""
     check_model(model)
     with LOCK, _deep_recursion():
         tree = LayerTree(model, leaf_rule(leaf))
         given = normalize(model, inputs)
         snapshot = ModelSnapshot(model)
+        builds = Builds(model)
+        session = Session(model, tree, given, call_kwargs, snapshot, builds, regions)
         try:
-            _build(model, given, call_kwargs)
-            yield Session(model, tree, given, call_kwargs, snapshot, regions)
+            yield session
         finally:
+            builds.close(session.finished)
             snapshot.restore_graph_state()
 
 
@@ -157,21 +164,6 @@ def _deep_recursion() -> Iterator[None]:
         yield
     finally:
         sys.setrecursionlimit(previous)
-
-
-def _build(model: Any, inputs: tuple, kwargs: dict) -> None:
-    """Build an unbuilt model before recording: Keras builds a subclassed model by running its
-    ``call`` once, which would otherwise be recorded as a second call of every layer."""
-    if model.built:
-        return
-    try:
-        with warnings.catch_warnings():
-            # Keras warns that a model whose `call` fails cannot be built; the strategies
-            # meet that failure too and report it as a problem, with its location.
-            warnings.simplefilter("ignore")
-            model(*as_symbolic(inputs), **kwargs)
-    except Exception:  # noqa: BLE001 - see above
-        return
 
 
 def _assemble(model: Any, tree: LayerTree, runs: list[tuple[Recorder, Exception | None]]) -> Trace:
