@@ -169,13 +169,6 @@ class Recorder:
         self._seq = 0
         self._resolving: int | None = None
 
-    def restart(self) -> None:
-        """Forget everything recorded: a run that TensorFlow repeats keeps only its last pass."""
-        seed = self._seed
-        Recorder.__init__(self, self.tree, self.session)
-        if seed is not None:
-            self.continue_from(seed)
-
     # -- regions: a container recorded by another strategy, inside this recording ---------------
 
     def mark(self) -> Mark:
