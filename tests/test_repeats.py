@@ -167,7 +167,7 @@ def summary_rows(text: str) -> dict[str, tuple[str, ...]]:
         cells = [cell.strip() for cell in line.split("│")[1:-1]]
         if len(cells) == 4 and cells[0]:
             name, _, cls = cells[0].lstrip("└ ").rpartition(" (")
-            found[name] = (cls.rstrip(")"), *cells[1:])
+            found[name.partition(" = ")[0]] = (cls.rstrip(")"), *cells[1:])  # by path, not Keras name
     return found
 
 
@@ -182,7 +182,7 @@ def test_summary_rolls_six_identical_blocks_into_one_row():
     assert rolled["layers_ ×6"] == ("EncoderBlock", "(None, 10, 16)", f"{total:,}", "embed")
     assert rolled["head"][3] == "layers_ ×6"
     assert not any(name.startswith("layers_.") or "attention" in name for name in rolled)
-    unrolled = summary_rows(compose.summary(result, roll_up=False, print_fn=None))
+    unrolled = summary_rows(compose.summary(result, roll_up=False, print_fn=None, line_length=160))  # rows unwrapped
     assert "layers_ ×6" not in unrolled and {f"layers_.{i}" for i in range(6)} <= set(unrolled)
     assert unrolled["head"][3] == "layers_.5/norm2"
     # The totals are the model's either way.

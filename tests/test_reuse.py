@@ -156,6 +156,20 @@ def test_a_keras_name_several_layers_share_is_refused_with_their_paths():
     np.testing.assert_allclose(got["block_1"], model.blocks[1](model.shared(model.blocks[0](x))), atol=1e-5)
 
 
+def test_keras_hub_block_sublayer_names_are_ambiguous_and_their_paths_work():
+    keras_hub = pytest.importorskip("keras_hub", reason="needs keras_hub (pip install keras-hub)")
+    backbone = keras_hub.models.BertBackbone(vocabulary_size=50, num_layers=2, num_heads=2, hidden_dim=16,
+                                             intermediate_dim=32, max_sequence_length=8)
+    x = {"token_ids": np.ones((2, 8), "int32"), "segment_ids": np.zeros((2, 8), "int32"),
+         "padding_mask": np.ones((2, 8), "int32")}
+    with pytest.raises(compose.PathError, match=r"Keras name 'feedforward_output_dense' is shared by 2 layers; pass "
+                       r"one of their paths: 'transformer_layer_0/_feedforward_output_dense', "
+                       r"'transformer_layer_1/_feedforward_output_dense'"):
+        compose.intermediates(backbone, x, paths="feedforward_output_dense")
+    got = compose.intermediates(backbone, x, paths=["transformer_layer_1/_feedforward_output_dense", "transformer_layer_1"])
+    assert tuple(got["transformer_layer_1/_feedforward_output_dense"].shape) == (2, 8, 16)
+
+
 def test_later_calls_of_a_shared_layer_take_its_keras_name_too():
     model, x = Blocks(), batch((None, 4))
     model(x)

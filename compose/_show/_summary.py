@@ -67,9 +67,11 @@ def summary(
 
     Returns:
         The table and its footer as text: one row per layer call, op and input/output, nested
-        rows indented under their container; unreached layers with their params and "not
-        reached"; totals equal to Keras's; one coverage line and one line per problem. Control
-        characters in names and messages are printed as escapes (``\\x1b``).
+        rows indented under their container; a row names its layer by path, with its Keras name
+        after `` = `` where that differs from the path's last part (``head = dense_3 (Dense)``);
+        unreached layers with their params and "not reached"; totals equal to Keras's; one
+        coverage line and one line per problem. Control characters in names and messages are
+        printed as escapes (``\\x1b``).
 
     Raises:
         TypeError: inputs were given with a `Trace` (it already holds its inputs).
@@ -90,8 +92,9 @@ def summary(
     result = as_trace(model_or_trace, inputs, call_kwargs)
     shown = outline(result, nesting_depth(depth, expand_nested), roll_up=roll_up)
     width = line_length or DEFAULT_LINE_LENGTH + (12 if show_trainable else 0)
-    table = rich.table.Table(*_columns(width, positions, show_trainable), width=width, show_lines=True)
-    for cells in _rows(shown, show_trainable, _top_level_range(shown, layer_range)):
+    columns = _columns(width, positions, show_trainable)
+    table = rich.table.Table(*columns, width=width, show_lines=True)
+    for cells in _rows(shown, show_trainable, _top_level_range(shown, layer_range), columns[0].width):
         table.add_row(*(rich.text.Text(cell) for cell in cells))
 
     buffer = io.StringIO()
@@ -157,7 +160,7 @@ def _names(item: Item) -> list[str]:
     return [item.name] + ([layer.name] if layer is not None else [])
 
 
-def _rows(shown: Outline, show_trainable: bool, kept: set[int] | None) -> list[tuple[str, ...]]:
+def _rows(shown: Outline, show_trainable: bool, kept: set[int] | None, name_width: int) -> list[tuple[str, ...]]:
     rows = []
     members = _members(shown)
     keep = True
@@ -172,9 +175,18 @@ def _rows(shown: Outline, show_trainable: bool, kept: set[int] | None) -> list[t
         name = f"{prefix}{visible(item.name)}{keras_name} ({visible(kind)})"
         if item.problems:
             name += " !"
-        cells = (name, _shape(item), _params(item), _connections(shown.view, item, members))
+        cells = (_wrap(name, name_width, len(prefix) + 2), _shape(item), _params(item),
+                 _connections(shown.view, item, members))
         rows.append(cells + ((_trainable(item),) if show_trainable else ()))
     return rows
+
+
+def _wrap(name: str, width: int, indent: int) -> str:
+    """A name cell's lines, continuation lines indented under the name (rich would start them at
+    the column's edge, under the parent's rows)."""
+    indent = min(indent, width // 2)
+    lines = textwrap.wrap(name, width, subsequent_indent=" " * indent, break_on_hyphens=False)
+    return "\n".join(lines) or name
 
 
 def _trainable(item: Item) -> str:

@@ -81,7 +81,7 @@ def _resolve_one(text: str, calls: Sequence[str], known: set[str], layers: Mappi
     near = _nearest(text, calls, layers)
     shown = ", ".join(repr(call) + _aka(call, layers) for call in near)
     raise PathError(
-        f"path {text!r} names no layer call, by path or Keras name; nearest known paths: {shown or '(none)'}",
+        f"{text!r} names no layer call, by path or Keras name; nearest known paths: {shown or '(none)'}",
         path=text,
         known=near,
     )
