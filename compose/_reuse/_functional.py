@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import attrs
 import keras
 import numpy as np
 import tensorflow as tf
@@ -215,12 +216,16 @@ def _replayed(model: Any, inputs: tuple, leaf: Any, call_kwargs: dict, doing: st
     """Trace ``model`` on new ``keras.Input`` tensors (or the caller's own), refuse an
     incomplete trace, and return it with a `Replay` bound to those tensors."""
     new_inputs = tuple(_keras_inputs(spec, None) for spec in normalize(model, inputs))
-    try:
-        result = trace_whole_or_regions(model, new_inputs, True, leaf, call_kwargs, regions=False)
-    except TraceError as err:
-        problem = err.trace.coverage.problems[0]
-        raise TraceError(f"cannot {doing} {model.name!r}: the trace stopped at {problem}", trace=err.trace) from err
+    result = trace_whole_or_regions(model, new_inputs, False, leaf, call_kwargs, regions=True)
+    _refuse_eager_regions(result, model, doing)
     coverage = result.coverage
+    # A strategy that stopped is a problem here even where a later one ran: that one showed
+    # one run. The trace the error carries lists them all as problems, as `strict=True` does.
+    stopped = coverage.problems + coverage.notes
+    if stopped:
+        partial = attrs.evolve(result, coverage=attrs.evolve(coverage, problems=stopped, notes=()))
+        cause = TraceError(f"could not trace {model.name!r}: {stopped[0]}", trace=partial)
+        raise TraceError(f"cannot {doing} {model.name!r}: the trace stopped at {stopped[0]}", trace=partial) from cause
     if coverage.unreached and call_kwargs.get("training", True) is not False:
         raise TraceError(
             f"cannot {doing} {model.name!r}: layer {coverage.unreached[0]!r} is never called on "
@@ -237,6 +242,24 @@ def _replayed(model: Any, inputs: tuple, leaf: Any, call_kwargs: dict, doing: st
             trace=result,
         )
     return result, Replay(result, new_inputs), new_inputs
+
+
+def _refuse_eager_regions(result: Trace, model: Any, doing: str) -> None:
+    """Refuse a trace in which a container was traced eagerly (a region): symbolic and graph
+    regions record the computation for every input, an eager one a single run."""
+    runs = result.strategies
+    eager = next((r for r in runs if r.path is not None and r.finished and r.name == "eager"), None)
+    if eager is None:
+        return
+    graph = next((r for r in runs if r.path == eager.path and r.name == "graph" and not r.finished), None)
+    why = f" ({graph.reason}" + (f", {graph.location})" if graph.location else ")") if graph else ""
+    raise TraceError(
+        f"cannot {doing} {model.name!r}: {eager.path!r} was traced eagerly, as a region of its "
+        f"own, because the graph strategy could not trace it{why}; an eager trace shows one run "
+        "on drawn values, not what the container computes for every input (keep values out of "
+        "Python in its call: no .numpy(), float() or int() of a tensor; see the tracing page)",
+        trace=result,
+    )
 
 
 def _unique_layer_names(result: Trace, replay: Replay) -> dict[str, str]:

@@ -74,8 +74,11 @@ class Replay:
         self._held: dict[int, Any] = {}  # id of a variable -> its HeldWeight's output
         if parent is not None:
             self._tf_nodes, self._state, self._variables = parent._tf_nodes, parent._state, parent._variables
-            self._names, self._placed = parent._names, parent._placed
+            self._names, self._placed, self._stands_for = parent._names, parent._placed, parent._stands_for
             return
+        # Across a region's border (a container another strategy traced): its placeholders
+        # stand for the outer KerasTensors, the outer KerasTensors made for its outputs for them.
+        self._stands_for = {id(t): other for t, other in result.graph.graph.get("stands_for", ())}
         self._tf_nodes = {
             id(call.operation): node
             for node, call in result.graph.nodes(data="call")
@@ -173,8 +176,13 @@ class Replay:
         inputs = [keras.Input(batch_shape=tuple(t.shape), dtype=t.dtype.name) for _, t in data]
         if not inputs:
             raise Unreplayable(self._where, f"neither branch of the cond {name!r} uses a tensor of the model")
+        predicate = self._value(op.inputs[0])
+        # A predicate known from the shapes (a function's own check, as in `tf.image.rot90`)
+        # picks its branch once and for all: that branch's model alone is the result.
+        static = bool(predicate) if isinstance(predicate, np.ndarray) else None
+        attrs = _BRANCHES[op.type] if static is None else _BRANCHES[op.type][0 if static else 1 :][:1]
         branches = []
-        for attr in _BRANCHES[op.type]:
+        for attr in attrs:
             graph = function_graph(op, attr)
             replay = Replay(self.trace, tuple(inputs), parent=self, branch=graph)
             for (index, outer), new in zip(data, inputs):
@@ -183,7 +191,9 @@ class Replay:
             outputs = replay.run(list(graph.outputs))
             branches.append(keras.Model(inputs, outputs, name=self.fresh_name(f"{name}/{attr}")))
         values = [self._anchored(self._value(t)) for _, t in data]
-        predicate = self._anchored(self._value(op.inputs[0]))
+        if static is not None:
+            return tree.flatten(branches[0](values))
+        predicate = self._anchored(predicate)
         self.predicates.append((name, predicate))
         return list(Cond(*branches, name=self.fresh_name(name))([predicate, *values]))
 
@@ -222,6 +232,9 @@ class Replay:
             return item
         found = self.env.get(id(item))
         if found is not None:
+            return found
+        if id(item) in self._stands_for:
+            found = self.env[id(item)] = self._value(self._stands_for[id(item)])
             return found
         if isinstance(item, keras.KerasTensor):
             return self._from_history(item)
@@ -292,6 +305,8 @@ class Replay:
             kind = role(op.type)
             if kind is Role.PLUMBING:
                 tensor = op.inputs[tensor.value_index if op.type == "IdentityN" else 0]
+            elif kind is Role.CAPTURE and id(tensor) in self._stands_for:
+                tensor = self._stands_for[id(tensor)]  # a region's input: the outer tensor
             elif kind is Role.CAPTURE:
                 outer = next((ext for ext, internal in getattr(tensor.graph, "captures", ()) if internal is tensor), None)
                 if outer is None:

@@ -1,0 +1,113 @@
+"""Functional twins of traces with regions: containers the symbolic strategy could not run,
+traced alone by the graph strategy, are replayed inside the symbolic replay; an eager region is
+refused by name."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from keras import layers
+
+import compose
+from compose._reuse import TFOp
+
+
+class Block(layers.Layer):
+    """A residual block; one of them calls a TensorFlow function, which KerasTensors refuse."""
+
+    def __init__(self, gelu=False, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = layers.Dense(8)  # Keras names them apart: an extractor model needs that
+        self.gelu = gelu
+
+    def call(self, x):
+        h = self.dense(x)
+        h = tf.nn.gelu(h) if self.gelu else keras.ops.relu(h)
+        return x + h
+
+
+class Tower(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.blocks = [Block(gelu=i == 4, name=f"block_{i}") for i in range(10)]
+        self.head = layers.Dense(2, name="head")
+
+    def call(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return self.head(x)
+
+
+def data(shape=(3, 8)):
+    return np.random.default_rng(0).standard_normal(shape).astype("float32")
+
+
+def test_a_graph_region_is_replayed_inside_the_symbolic_twin():
+    model = Tower(name="tower")
+    x = data()
+    model(x)
+    trace = compose.trace(model, (None, 8))
+    assert trace.strategy == "symbolic"
+    regions = [(run.name, run.path) for run in trace.strategies if run.path is not None and run.finished]
+    assert regions == [("graph", "blocks.4")]
+    twin = compose.to_functional(model, (None, 8))
+    np.testing.assert_allclose(twin(x), model(x), rtol=1e-6, atol=1e-6)
+    # The region's ops are TFOp layers; the other blocks' ops stay Keras operations.
+    assert [type(layer).__name__ for layer in twin.layers].count("Dense") == 11
+    assert any(isinstance(layer, TFOp) for layer in twin.layers)
+    assert twin.get_layer(model.blocks[4].dense.name) is model.blocks[4].dense
+
+
+def test_intermediates_reach_inside_and_past_a_graph_region():
+    model = Tower(name="tower")
+    x = data()
+    model(x)
+    inputs = keras.Input((8,))
+    found = compose.intermediates(model, inputs, paths=["blocks.4/dense", "blocks.4", "blocks.5"])
+    extractor = keras.Model(inputs, [found["blocks.4/dense"], found["blocks.4"], found["blocks.5"]])
+    eager = compose.intermediates(model, x, paths=["blocks.4/dense", "blocks.4", "blocks.5"])
+    for got, want in zip(extractor(x), eager.values()):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
+class ReadsAValue(layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = layers.Dense(8, name="dense")
+
+    def call(self, x):
+        return self.dense(x) * float(tf.reduce_mean(x).numpy())
+
+
+class Holder(layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = ReadsAValue(name="inner")
+
+    def call(self, x):
+        return self.inner(x) + x
+
+
+class WithEagerBlock(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.embed = layers.Dense(8, name="embed")
+        self.holder = Holder(name="holder")
+
+    def call(self, x):
+        return self.holder(self.embed(x))
+
+
+def test_an_eager_region_is_refused_by_name():
+    model = WithEagerBlock(name="with_eager")
+    model(data())
+    assert any(run.name == "eager" and run.path == "holder/inner" for run in compose.trace(model, (None, 8)).strategies)
+    message = (
+        r"cannot convert 'with_eager': 'holder/inner' was traced eagerly, as a region of its own, "
+        r"because the graph strategy could not trace it \(.*numpy.*test_region_twins.py:\d+\); an "
+        r"eager trace shows one run on drawn values"
+    )
+    with pytest.raises(compose.TraceError, match=message):
+        compose.to_functional(model, (None, 8))
+    with pytest.raises(compose.TraceError, match=r"cannot extract intermediates of 'with_eager': 'holder/inner' was traced eagerly"):
+        compose.intermediates(model, keras.Input((8,)), paths="embed")
