@@ -11,6 +11,10 @@ the result shares them. What sat between the layers is rebuilt by strategy:
   looked through, a value TensorFlow can fold (``tf.ones((8, 8))``, a static shape) becomes a
   constant, and a tensor captured by a branch leads back to its outer value.
 
+A trace with regions (containers the symbolic strategy could not run, traced by the graph
+strategy) is replayed as one: a region's input placeholders stand for the outer KerasTensors,
+and the KerasTensors made for its outputs for its output tensors (the trace's ``stands_for``).
+
 What the model's call uses without taking it from its inputs becomes a layer's output
 (`_held`): a constant it made (positions, an adjacency kept as an attribute) a `Constant`, a
 weight it read directly (a class token) a `HeldWeight` holding that very variable. New layers
