@@ -226,3 +226,16 @@ def test_weights_a_failed_graph_trace_built_serve_the_eager_run():
     assert result.coverage.layers_reached == 3 and not result.coverage.problems
     assert model.d2.kernel.shape == (4, 4) and model.built
     assert model(np.ones((2, 3), "float32")).shape == (2, 2)
+
+
+if __name__ == "__main__":  # python tests/test_trace_builds.py: the runs of `call` of each case
+    for make, built, inputs, _, _ in RUNS:
+        model = make()
+        if built:
+            model(np.ones((2, 3), "float32"))
+        counter = model.block if isinstance(model, WithRegion) else model
+        counter.runs = 0
+        result = trace(model, inputs)
+        kind = "array" if isinstance(inputs, np.ndarray) else "shape"
+        case = f"Counted({model.mode!r})" if isinstance(model, Counted) else f"WithRegion(eager={model.block.eager})"
+        print(f"{case:22} built={built!s:5} inputs={kind} {result.strategy:8} runs={counter.runs}")
