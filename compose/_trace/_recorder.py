@@ -19,6 +19,7 @@ from typing import Any, Iterator
 import attrs
 import keras
 import networkx as nx
+import numpy as np
 import tensorflow as tf
 from keras import Operation, tree
 from keras.layers import Layer
@@ -59,7 +60,14 @@ def tensors(structure: Any) -> list[Any]:
     return [x for x in tree.flatten(structure) if _is_tensor(x)]
 
 
+#: Arguments that are never tensors, answered before `keras.ops.is_tensor`, whose protocol check
+#: is most of the cost of a call's bookkeeping when ``call`` passes many Python numbers.
+_NEVER_TENSORS = (type(None), bool, int, float, str, bytes, np.ndarray, np.generic)
+
+
 def _is_tensor(value: Any) -> bool:
+    if isinstance(value, _NEVER_TENSORS):
+        return False
     return isinstance(value, keras.KerasTensor) or keras.ops.is_tensor(value)
 
 
