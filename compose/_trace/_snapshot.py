@@ -182,9 +182,9 @@ class Builds:
         def maybe_build(call_spec: Any) -> None:
             if layer.built or threading.get_ident() != self._thread:
                 return original(call_spec)  # another thread's call: Keras's own way
-            # Weights made while a graph is traced are made outside it (Keras lifts their
-            # values there, not the variables): else they would be the function's, and never
-            # initialized when the trace fails.
+            # Weights a build makes while a graph is being traced are made outside it, as
+            # `tf.init_scope` makes them: made inside, they would belong to the graph, and a
+            # graph trace that fails would leave them never initialized.
             lifted = tf.init_scope() if tf.inside_function() else contextlib.nullcontext()
             with unrecorded(), _logging_to(self._nodes), lifted, warnings.catch_warnings():
                 # Keras warns that a layer built before its sublayers "looks like it has
