@@ -2,6 +2,7 @@
 by the next strategy, and the rest of the model stays symbolic."""
 
 import keras
+import networkx as nx
 import numpy as np
 import tensorflow as tf
 from keras import layers
@@ -215,3 +216,36 @@ def test_none_and_empty_outputs_and_constants_keep_the_symbolic_strategy():
     x = np.ones((2, 4), "float32")
     twin = compose.to_functional(model, (None, 4))
     np.testing.assert_allclose(twin(x), model(x), atol=1e-6)
+
+
+class Branching(keras.Model):
+    """Keras layers and ops around a data-dependent `keras.ops.cond`, and a block that peeks."""
+
+    def __init__(self):
+        super().__init__()
+        self.first, self.left, self.right = layers.Dense(8), layers.Dense(8), layers.Dense(8)
+        self.peeks, self.last = Peeks(), layers.Dense(3)
+
+    def call(self, x):
+        h = self.first(x)
+        h = keras.ops.cond(keras.ops.mean(h) > 0, lambda: self.left(h), lambda: self.right(h))
+        return self.last(self.peeks(h))
+
+
+def test_an_outer_cond_keeps_both_branches_while_a_nested_block_is_eager():
+    result = trace(Branching(), (None, 4))
+    assert result.strategy == "symbolic"
+    assert result.coverage.unreached == ("peeks/large",)  # the eager region shows one run
+    assert [(r.path, r.name, r.finished) for r in result.strategies if r.finished] == [
+        (None, "symbolic", True), ("peeks", "eager", True)]
+    strategies = dict(result.graph.nodes(data="strategy"))
+    assert strategies["left"] == strategies["right"] == strategies["cond"] == "symbolic"
+    # Both branches feed the cond (before: neither did, so they had no path to the output).
+    edges = set(result.graph.edges())
+    assert {("first", "left"), ("first", "right"), ("left", "cond"), ("right", "cond"), ("greater", "cond"),
+            ("cond", "peeks/small")} <= edges
+    assert ("cond", "cond") not in edges
+    assert str(result.graph.nodes["last"]["output_specs"][0]) == "(None, 3) float32"
+    # Every layer the call uses reaches the output.
+    for layer in ("first", "left", "right", "peeks/small", "last"):
+        assert nx.has_path(result.graph, layer, "@output"), layer

@@ -490,8 +490,17 @@ def _patched_layer_symbolic(layer: Layer, *args: Any, **kwargs: Any) -> Any:
 
 
 def _patched_op_symbolic(op: Operation, *args: Any, **kwargs: Any) -> Any:
-    outputs = _ORIGINAL_OP_SYMBOLIC(op, *args, **kwargs)
     recorder = getattr(_active, "recorder", None)
+    branches: list[Any] = []  # what a `keras.ops.cond`'s two branch functions returned
+    if recorder is not None and keras_op_name(op) == "cond" and len(args) == 3:
+        pred, *functions = args
+        args = (pred, *(_returning_into(branches, fn) for fn in functions))
+    outputs = _ORIGINAL_OP_SYMBOLIC(op, *args, **kwargs)
+    if branches:
+        # Keras hands back the true branch's own KerasTensors as the cond's: the cond's result
+        # needs its own, or it would seem to come from the cond alone.
+        returned = {id(t) for t in tensors(branches)}
+        outputs = tree.map_structure(lambda t: _fresh_symbolic(t) if id(t) in returned else t, outputs)
     if recorder is not None and not getattr(op, "sparse", False):
         _undo_false_sparse((args, kwargs), outputs)
     if recorder is not None and not recorder._in_leaf and recorder.records_keras_ops:
@@ -502,8 +511,26 @@ def _patched_op_symbolic(op: Operation, *args: Any, **kwargs: Any) -> Any:
             if source is not None:
                 recorder.produce(source, flat[0])
             return outputs
+        # A cond's result comes from both branches: each one's result feeds it, as the graph
+        # strategy's `If` node is fed by its branches' layers.
+        inputs += tensors(branches)
         recorder.add_op(keras_op_name(op), inputs, flat, Call(args, kwargs, outputs, operation=op))
     return outputs
+
+
+def _fresh_symbolic(tensor: keras.KerasTensor) -> keras.KerasTensor:
+    return keras.KerasTensor(tensor.shape, dtype=tensor.dtype, sparse=tensor.sparse, ragged=tensor.ragged)
+
+
+def _returning_into(returned: list[Any], function: Any) -> Any:
+    """``function``, keeping what it returns in ``returned``."""
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        result = function(*args, **kwargs)
+        returned.append(result)
+        return result
+
+    return run
 
 
 def _undo_false_sparse(arguments: Any, outputs: Any) -> None:
