@@ -25,6 +25,7 @@ import keras
 import tensorflow as tf
 from keras import tree
 
+from .._compat import trace_graph
 from ._eager import EagerRecorder, open_unknown_dims, opened
 from ._graph import GraphRecorder
 from ._inputs import as_arrays
@@ -98,23 +99,20 @@ def _bind_inputs(outer: Recorder, region: Recorder, call: _Call, values: list[An
 
 def _graph_region(outer: Recorder, layer: Any, call: _Call, started: list[Recorder]) -> tuple[Recorder, Any, list]:
     specs = [tf.TensorSpec(x.shape, x.dtype) for x in call.symbolic]
-    passes: list[tuple[Recorder, Any]] = []
+    region = _continuing(outer, GraphRecorder)
+    started.append(region)
+    returned: list[Any] = []
 
     def traced(*values: Any) -> Any:
-        # tf.function traces again when the first pass created variables: the last pass counts.
-        region = _continuing(outer, GraphRecorder)
-        started.append(region)
         _bind_inputs(outer, region, call, list(values))
         args, kwargs = call.on(list(values))
         with region.active():
-            outputs = layer(*args, **kwargs)
-        passes.append((region, outputs))
-        return tensors(outputs)
+            returned.append(layer(*args, **kwargs))
+        return tensors(returned[0])
 
-    tf.function(traced, autograph=False).get_concrete_function(*specs)
-    region, outputs = passes[-1]
+    trace_graph(f"{layer.name}_region", traced, specs)  # once: the graph is read, never run
     region.finish()
-    return region, outputs, [spec_of(t) for t in tensors(outputs)]
+    return region, returned[0], [spec_of(t) for t in tensors(returned[0])]
 
 
 def _eager_region(outer: Recorder, layer: Any, call: _Call) -> tuple[Recorder, Any, list]:
