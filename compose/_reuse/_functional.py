@@ -190,15 +190,48 @@ def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **c
         True
     """
     leaf = _KEPT_WHOLE if leaf is None else leaf
-    result, replay, new_inputs = _replayed(model, inputs, leaf, call_kwargs, "convert")
-    with replay.kept_on_success():
+    try:
+        return _twin(model, inputs, leaf, call_kwargs, regions=True)
+    except _RegionsFailed as failed:
+        # Where the trace with regions gives no twin, the whole model traced by one strategy
+        # may: that is tried, and its error is the one reported, unless the regions' trace was
+        # refused for an eager region (which names the container to change).
         try:
-            outputs = replay.run()
-            names = _unique_layer_names(result, replay)
-            twin = keras.Model(new_inputs[0] if len(new_inputs) == 1 else list(new_inputs), outputs, name=model.name)
-        except (Unreplayable, ValueError) as err:
-            raise TraceError(f"cannot convert {model.name!r} to a Functional model: {err}", trace=result) from err
-        _verify(twin, model, inputs, call_kwargs, result, replay)
+            return _twin(model, inputs, leaf, call_kwargs, regions=False)
+        except Exception:
+            if failed.eager:
+                raise failed.error from failed.error.__cause__
+            raise
+
+
+class _RegionsFailed(Exception):
+    """A trace with regions gave no twin (``error`` says why; ``eager``: an eager region)."""
+
+    def __init__(self, error: Exception, eager: bool) -> None:
+        super().__init__(str(error))
+        self.error, self.eager = error, eager
+
+
+def _twin(model: Any, inputs: tuple, leaf: Any, call_kwargs: dict, regions: bool) -> keras.Model:
+    """`to_functional` on one trace: with regions (where any failure is `_RegionsFailed`, so
+    that the whole model's trace can be tried), or with one strategy for the whole model."""
+    result: Trace | None = None
+    try:
+        result, replay, new_inputs = _replayed(model, inputs, leaf, call_kwargs, "convert", regions)
+        with replay.kept_on_success():
+            try:
+                outputs = replay.run()
+                names = _unique_layer_names(result, replay)
+                twin = keras.Model(new_inputs[0] if len(new_inputs) == 1 else list(new_inputs), outputs, name=model.name)
+            except (Unreplayable, ValueError) as err:
+                raise TraceError(f"cannot convert {model.name!r} to a Functional model: {err}", trace=result) from err
+            _verify(twin, model, inputs, call_kwargs, result, replay)
+    except Exception as err:
+        result = err.trace if isinstance(err, TraceError) and err.trace is not None else result
+        if regions and result is not None and any(run.path is not None for run in result.strategies):
+            eager = any(run.path is not None and run.finished and run.name == "eager" for run in result.strategies)
+            raise _RegionsFailed(err, eager) from err
+        raise
     twin.compose_layer_names = names
     twin.compose_left_out = result.coverage.unreached
     return twin
@@ -212,11 +245,11 @@ def _is_concrete(inputs: tuple) -> bool:
     return any(isinstance(x, (np.ndarray, tf.Tensor)) and not isinstance(x, keras.KerasTensor) for x in flat)
 
 
-def _replayed(model: Any, inputs: tuple, leaf: Any, call_kwargs: dict, doing: str) -> tuple[Trace, Replay, tuple]:
-    """Trace ``model`` on new ``keras.Input`` tensors (or the caller's own), refuse an
-    incomplete trace, and return it with a `Replay` bound to those tensors."""
+def _replayed(model: Any, inputs: tuple, leaf: Any, call_kwargs: dict, doing: str, regions: bool = True) -> tuple[Trace, Replay, tuple]:
+    """Trace ``model`` on new ``keras.Input`` tensors (or the caller's own), with regions or
+    not, refuse an incomplete trace, and return it with a `Replay` bound to those tensors."""
     new_inputs = tuple(_keras_inputs(spec, None) for spec in normalize(model, inputs))
-    result = trace_whole_or_regions(model, new_inputs, False, leaf, call_kwargs, regions=True)
+    result = trace_whole_or_regions(model, new_inputs, False, leaf, call_kwargs, regions=regions)
     _refuse_eager_regions(result, model, doing)
     coverage = result.coverage
     # A strategy that stopped is a problem here even where a later one ran: that one showed
