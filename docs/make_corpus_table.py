@@ -50,10 +50,10 @@ def entries(with_hub: bool):
     for name, module in MODELS.items():
         yield name, module.SOURCE, module, module.build
     if with_hub:
-        from real import keras_hub_backbones
+        from real import hub_backbones
 
-        for name, build in keras_hub_backbones.BACKBONES.items():
-            yield name, keras_hub_backbones.SOURCE, keras_hub_backbones, build
+        for name, module, build in hub_backbones():
+            yield name, module.SOURCE, module, build
 
 
 def main() -> None:

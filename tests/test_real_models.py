@@ -3,10 +3,10 @@ keras.applications, keras_hub backbones): what a user would check after `pip ins
 
 For every model: the trace finishes with no problem and reaches every leaf layer (or exactly the
 ones listed in UNREACHED, with the reason); every layer that influences the output has a path to
-an output in the graph (the gradient check); and either the conversion works (twin equals the
-model, survives a safe-mode `.keras` round trip and `clone_model`, and its intermediates equal
-the model's) or it fails today exactly as REFUSED says. A fix in compose shows as a REFUSED
-entry to remove.
+an output in the graph (the gradient check), but for exactly those listed in HIDDEN; and either
+the conversion works (twin equals the model, survives a safe-mode `.keras` round trip and
+`clone_model`, and its intermediates equal the model's) or it fails today exactly as REFUSED
+says. A fix in compose shows as a REFUSED (or UNREACHED, HIDDEN) entry to remove.
 """
 
 import keras
@@ -15,6 +15,12 @@ import pytest
 import compose
 from real import MODELS, checks, hub_backbones
 
+
+def _mha(*paths: str) -> tuple[str, ...]:
+    """The softmax and dropout layers of Keras MultiHeadAttention layers at ``paths``."""
+    return tuple(f"{path}/{name}" for path in paths for name in ("_softmax", "_dropout_layer"))
+
+
 # Leaf layers a trace cannot reach, and why. Anything else unreached is a failure.
 UNREACHED = {
     # ViTDistilled.__init__ replaces ViTClassifier's `head` by a new Dense; Keras 3 keeps
@@ -22,6 +28,63 @@ UNREACHED = {
     "deit_vit": ("classification_head",),
     # Gemma's attention calls its dropout layer only when `dropout > 0`; the config has 0.
     "hub_gemma": ("decoder_block_0/attention/dropout_layer",),
+    "hub_gemma3": ("decoder_block_0/attention/dropout_layer",),
+    "hub_pali_gemma": ("decoder_block_0/attention/dropout_layer",),
+    # Gemma3n's attention calls its dropout only when training.
+    "hub_gemma3n": ("multimodal_embedding_processor/language_model/transformer_layers.0/attention/dropout",),
+    # Gemma4's decoder block multiplies by its feedforward layers' kernels, never calling them.
+    "hub_gemma4": ("decoder_block_0/attention/dropout_layer", "decoder_block_0/gating_ffw",
+                   "decoder_block_0/gating_ffw_2", "decoder_block_0/ffw_linear"),
+    # ESM's attention builds its own rotary layer; the one its RoFormer base class made is unused.
+    "hub_esm": ("transformer_layer_0/attention_layer/roformr_positional_embedding_1",),
+    # GPT-NeoX's decoder makes a feedforward dropout its call never uses.
+    "hub_gpt_neo_x": ("transformer_layer_0/_feedforward_dropout",),
+    # EdRec's MLP calls its dropout only when the rate is > 0; Keras's MultiHeadAttention takes
+    # the fused dot-product-attention path, never calling its own softmax and dropout layers.
+    "hub_ed_rec": ("encoder_layer_0/mlp/dropout", *_mha("decoder_layer_0/self_attention"),
+                   *_mha("decoder_layer_0/cross_attention"), "decoder_layer_0/mlp/dropout"),
+    "hub_blip2": _mha("blip2_custom_opt/transformer_layer_0/self_attention"),
+    "hub_parseq": _mha("decoder/decoder_layers.0/self_attention", "decoder/decoder_layers.0/cross_attention"),
+    "hub_whisper": _mha("transformer_encoder_layer_0/self_attention_layer",
+                        "transformer_decoder_layer_0/self_attention",
+                        "transformer_decoder_layer_0/_cross_attention_layer"),
+    "hub_moonshine": _mha("encoder_block_0/self_attention_layer", "decoder_block_0/self_attention",
+                          "decoder_block_0/cross_attention"),
+    # EfficientNet makes squeeze-excite layers for a block whose ratio is 0, and a dropout for a
+    # residual that a strided block does not have; neither is called.
+    "hub_efficientnet": ("block1a_/se_conv1", "block1a_/se_conv2", "block2a_/dropout_layer"),
+    # HGNetV2's block calls its drop-path layer only when its rate is > 0.
+    "hub_hgnetv2": ("encoder/stages_list.0/blocks_list.0/drop_path_layer",),
+    # ViTDet calls its WindowPartitioning layer's `partition`/`unpartition` methods, never the
+    # layer itself.
+    "hub_vit_det": ("windowed_transformer_encoder/window_partitioning",
+                    "windowed_transformer_encoder_1/window_partitioning"),
+    # Depth Anything's first fusion stage has no residual input for its first residual layer.
+    "hub_depth_anything": tuple(f"neck/fusion_stage.0/residual_layer1/{name}" for name in (
+        "activation1", "padding1", "convolution1", "activation2", "padding2", "convolution2")),
+    # SAM: the ViTDet window layer as above; the prompt encoder calls its positional embedding's
+    # methods only, and its mask downscaler only when masks are given (the inputs give none).
+    "hub_sam": ("windowed_transformer_encoder/window_partitioning", "sam_prompt_encoder/positional_embedding_layer",
+                *(f"sam_prompt_encoder/mask_downscaler/{name}" for name in (
+                    "conv2d_3", "layer_normalization_4", "activation_1", "conv2d_4", "layer_normalization_5",
+                    "activation_2", "conv2d_5"))),
+    # Flux's double-stream block computes attention itself from its SelfAttention layers' parts,
+    # never calling their own attention layer.
+    "hub_flux": ("double_stream_block/image_attn/attention", "double_stream_block/text_attn/attention"),
+}
+
+# Layers that influence the output with no path to an output in the graph (the gradient check),
+# and why. Anything else is a failure. Remove an entry when compose's graph shows the path.
+HIDDEN = {
+    # ViTDet's MLP tracks a list of layers, then replaces it by a Sequential of the same layers:
+    # the trace records the calls of the listed layers, and counts the Sequential as a leaf that
+    # holds their weights and has no call of its own.
+    "hub_vit_det": ["windowed_transformer_encoder/mlp_block/dense_net",
+                    "windowed_transformer_encoder_1/mlp_block/dense_net"],
+    "hub_sam": ["windowed_transformer_encoder/mlp_block/dense_net"],
+    # Gemma4's decoder block reads its feedforward layers' kernels directly (see UNREACHED): the
+    # weights matter, and no call of those layers is in the graph.
+    "hub_gemma4": ["decoder_block_0/gating_ffw", "decoder_block_0/gating_ffw_2", "decoder_block_0/ffw_linear"],
 }
 
 # Conversions that fail today: {model: (exception type, substring of its message)}. Remove an
@@ -37,8 +100,48 @@ REFUSED = {
     # Keras reloads a layer of the twin with the unknown dim a TFOp's output spec gave it.
     "hub_deberta_v3": (ValueError, "Shapes used to initialize variables must be fully-defined"),
     "hub_mistral": (ValueError, "Shapes used to initialize variables must be fully-defined"),
+    "hub_llama3": (TypeError, "could not be deserialized properly"),
+    # keras_hub's MobileNetV5 blocks hold lambdas (identity stand-ins): saving the twin warns
+    # that safe mode cannot load them (an error in this suite).
+    "hub_mobilenet_v5": (UserWarning, "The object being serialized includes a `lambda`"),
+    "hub_segformer": (TypeError, "could not be deserialized properly"),
+    # Keras reloads a layer of the twin with the unknown dim a TFOp's output spec gave it.
+    **{name: (ValueError, "Shapes used to initialize variables must be fully-defined") for name in (
+        "hub_bloom", "hub_falcon", "hub_gpt_neo_x", "hub_qwen2", "hub_qwen3_5", "hub_phi3", "hub_smollm3",
+        "hub_vit_det", "hub_sam")},
     # keras_hub's RMSNormalization has no get_config: no Functional model holding it saves.
     "hub_gemma": (NotImplementedError, "RMSNormalization was created by passing"),
+    # Likewise other keras_hub layers with no get_config: the experts of the mixture-of-experts
+    # LLMs, T5's layer norm, and the Identity stand-in for a drop path of rate 0.
+    "hub_mixtral": (NotImplementedError, "MixtralMoeExperts was created by passing"),
+    "hub_qwen_moe": (NotImplementedError, "QwenMoeExperts was created by passing"),
+    "hub_qwen3_moe": (NotImplementedError, "Qwen3MoeExperts was created by passing"),
+    "hub_gpt_oss": (NotImplementedError, "GptOssExperts was created by passing"),
+    "hub_t5": (NotImplementedError, "T5LayerNorm was created by passing"),
+    **{name: (NotImplementedError, "Identity was created by passing") for name in (
+        "hub_hgnetv2", "hub_dinov2", "hub_depth_anything")},
+    # ESM's rotary layer returns a pair when traced; replayed on Keras tensors it returns one.
+    "hub_esm": (compose.TraceError, "returned 1 tensors when replayed on KerasTensors, 2 when traced"),
+    # RWKV-7's time-mix loop builds a TensorArray: no pure numeric op to rebuild.
+    "hub_rwkv7": (compose.TraceError, "'TensorListReserve' works on strings, files, resources"),
+    # Moonshine, traced by the graph strategy: a recorded slice replays on a tensor of lower rank.
+    "hub_moonshine": (compose.TraceError, "Index out of range using input dim 1; input has only 1 dims"),
+    # A Reshape of the twin gets an unknown (None) dim in its target shape, computed at run time
+    # in the model.
+    **{name: (ValueError, "Attempt to convert a value \\(None\\) with an unsupported type") for name in (
+        "hub_roformer_v2", "hub_t5gemma", "hub_t5gemma2", "hub_qwen3_5_moe", "hub_mit", "hub_dinov3",
+        "hub_swin_transformer", "hub_flux", "hub_stable_diffusion_3")},
+    # Gemma3, Gemma3n and Gemma4: a replayed op or layer of the twin gets a sparse Keras tensor
+    # (a dense one in the model) and TensorFlow cannot convert it.
+    **{name: (TypeError, "Failed to convert elements of SparseTensor") for name in (
+        "hub_gemma3", "hub_gemma3n", "hub_gemma4")},
+    # PaliGemma: two ops of the twin get the same name.
+    "hub_pali_gemma": (compose.TraceError, 'The name "multiply" is used 2 times in the model'),
+    # XLNet, traced by the graph strategy: the twin's attention softmax gets a mask of one more
+    # dim than its scores.
+    "hub_xlnet": (ValueError, "The `mask` must be broadcastable to `inputs` and must not have more dimensions"),
+    # Qwen3's per-head query norm is rebuilt in the twin on the whole hidden dim.
+    "hub_qwen3": (ValueError, "Could not automatically infer the output shape / dtype of 'query_dense_layernorm'"),
 }
 
 # Keras 3 warns at every call that the example's nested decoder drops the encoder's padding
@@ -49,7 +152,12 @@ MASK_WARNING = "ignore:Layer '.*' \\(of type Functional\\) was passed an input w
 # cloning (the loaded twin is then compared with the model, so a wrong rebuild still fails).
 UNBUILT_WARNING = "ignore:`build\\(\\)` was called on layer .* does not have a `build\\(\\)` method:UserWarning"
 
-pytestmark = [pytest.mark.filterwarnings(MASK_WARNING), pytest.mark.filterwarnings(UNBUILT_WARNING)]
+# keras_hub's T5 passes a masked tensor to its own attention, which drops the mask; Keras warns
+# while the backbone is built, before compose is involved.
+T5_MASK_WARNING = "ignore:(?s).*\\(of type T5MultiHeadAttention\\) was passed an input with a mask:UserWarning"
+
+pytestmark = [pytest.mark.filterwarnings(MASK_WARNING), pytest.mark.filterwarnings(UNBUILT_WARNING),
+              pytest.mark.filterwarnings(T5_MASK_WARNING)]
 
 
 # (name, module holding the definition, builder): the examples, then the keras_hub backbones.
@@ -73,10 +181,10 @@ def test_trace_reaches_every_layer_without_problems(built):
 
 
 def test_every_layer_that_matters_reaches_an_output(built):
-    _, _, model, inputs, call_kwargs, trace = built
+    name, _, model, inputs, call_kwargs, trace = built
     used = checks.layers_with_gradient(model, inputs, call_kwargs, checks.leaf_layers(trace))
     assert used, "no layer gets a gradient: the check would prove nothing"
-    assert checks.dishonest_layers(trace, used) == []
+    assert checks.dishonest_layers(trace, used) == HIDDEN.get(name, [])
 
 
 def test_conversion_works_or_is_refused_as_recorded(built, tmp_path):

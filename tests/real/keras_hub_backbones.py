@@ -23,6 +23,7 @@ Left out, with the reason (each was built offline and checked; too slow for the 
   function") and the graph strategy takes over 70 s to trace.
 """
 
+import keras
 import keras_hub
 import numpy as np
 
@@ -47,6 +48,13 @@ def _tokens(segments: bool = False, mask_key: str = "padding_mask") -> dict:
 
 def _image(size: int = 16) -> np.ndarray:
     return np.random.default_rng(0).uniform(0, 1, (2, size, size, 3)).astype("float32")
+
+
+def fresh_names() -> None:
+    """Start a fresh Keras session: Keras numbers auto-named layers (`conv2d_3`) per session, and
+    the test's UNREACHED and HIDDEN lists name some; after this they do not depend on what was
+    built before."""
+    keras.utils.clear_session()
 
 
 def _built(backbone, inputs):

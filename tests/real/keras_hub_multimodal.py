@@ -25,7 +25,7 @@ from keras_hub.src.models.siglip.siglip_text_encoder import SigLIPTextEncoder
 from keras_hub.src.models.siglip.siglip_vision_encoder import SigLIPVisionEncoder
 from keras_hub.src.models.vae.vae_backbone import VAEBackbone
 
-from .keras_hub_backbones import SEQUENCE, VOCAB, _built, _image, _tokens
+from .keras_hub_backbones import SEQUENCE, VOCAB, _built, _image, _tokens, fresh_names
 
 SOURCE = "https://github.com/keras-team/keras-hub"
 FEATURES = ("keras_hub", "functional", "dict_input")
@@ -59,6 +59,7 @@ def siglip():
 
 
 def blip2():
+    fresh_names()
     vision = BLIP2VisionEncoder(image_size=16, patch_size=8, num_layers=1, num_heads=2, hidden_dim=8,
                                 intermediate_dim=16, use_patch_bias=True, use_class_token=True, use_mha_bias=True,
                                 use_mlp_bias=True, dropout_rate=0.0, layer_norm_epsilon=1e-6, initializer_range=0.02)
@@ -111,6 +112,7 @@ def moonshine():
 
 
 def sam():
+    fresh_names()
     encoder = hub.ViTDetBackbone(hidden_size=8, num_layers=1, intermediate_dim=16, num_heads=2,
                                  global_attention_layer_indices=[0], patch_size=4, num_output_channels=8,
                                  window_size=2, image_shape=(16, 16, 3))
@@ -124,6 +126,7 @@ def sam():
 
 
 def flux():
+    fresh_names()
     rng = np.random.default_rng(0)
     data = {"image": rng.standard_normal((1, 4, 8)).astype("float32"), "image_ids": np.ones((1, 4, 3), "float32"),
             "text": rng.standard_normal((1, 4, 8)).astype("float32"), "text_ids": np.ones((1, 4, 3), "float32"),

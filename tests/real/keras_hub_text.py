@@ -65,8 +65,10 @@ def bloom():
 
 
 def gpt_neo_x():
+    # rotary_percentage=0.5: the default 0.25 of a head of 4 would rotate an odd single dim.
     return _built(hub.GPTNeoXBackbone(vocabulary_size=VOCAB, num_layers=1, num_heads=2, hidden_dim=8,
-                                      intermediate_dim=16, max_sequence_length=SEQUENCE, rotary_percentage=0.5), _tokens())
+                                      intermediate_dim=16, max_sequence_length=SEQUENCE, rotary_percentage=0.5),
+                  _tokens())
 
 
 def falcon():
@@ -88,9 +90,9 @@ def qwen3():
 
 def qwen3_5():
     return _built(hub.Qwen3_5Backbone(**{**DECODER, "num_layers": 2}, head_dim=4,
-                                      layer_types=["linear_attention", "full_attention"], partial_rotary_factor=0.5, linear_num_key_heads=1,
-                                      linear_num_value_heads=2, linear_key_head_dim=4, linear_value_head_dim=4,
-                                      linear_conv_kernel_dim=2), _tokens())
+                                      layer_types=["linear_attention", "full_attention"], partial_rotary_factor=0.5,
+                                      linear_num_key_heads=1, linear_num_value_heads=2, linear_key_head_dim=4,
+                                      linear_value_head_dim=4, linear_conv_kernel_dim=2), _tokens())
 
 
 def phi3():
@@ -154,7 +156,7 @@ def qwen3_5_moe():
 
 
 def gpt_oss():
-    return _built(hub.GptOssBackbone(**DECODER, num_experts=2, top_k=1, sliding_window=4), _tokens())
+    return _built(hub.GptOssBackbone(**DECODER, num_experts=2, top_k=2, sliding_window=4), _tokens())
 
 
 def rwkv7():

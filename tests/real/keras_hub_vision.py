@@ -13,7 +13,7 @@ tests).
 
 import keras_hub
 
-from .keras_hub_backbones import _built, _image
+from .keras_hub_backbones import _built, _image, fresh_names
 
 SOURCE = "https://github.com/keras-team/keras-hub"
 FEATURES = ("keras_hub", "functional")
@@ -127,6 +127,7 @@ def swin_transformer():
 
 
 def vit_det():
+    fresh_names()
     return _built(hub.ViTDetBackbone(hidden_size=8, num_layers=2, intermediate_dim=16, num_heads=2,
                                      global_attention_layer_indices=[1], image_shape=(16, 16, 3), patch_size=4,
                                      num_output_channels=8, window_size=2), _image())
