@@ -19,7 +19,7 @@ import tensorflow as tf
 from keras import tree
 
 from .._blocks import Block
-from .._compat import Functional, input_structure
+from .._compat import Functional, all_layers, input_structure
 from .._errors import TraceError
 from ._replay import Replay, Unreplayable
 from .._trace import (
@@ -28,6 +28,7 @@ from .._trace import (
     ModelSnapshot,
     Trace,
     as_arrays,
+    default_leaf,
     normalize,
     recording,
     resolve_paths,
@@ -35,9 +36,25 @@ from .._trace import (
     user_location,
 )
 
-#: Containers `to_functional` keeps whole by default: Keras's own graph models, and Blocks, which
-#: save by their config and keep checking their call signature inside the Functional model.
-_KEPT_WHOLE = (keras.Sequential, Functional, Block)
+
+def _kept_whole(layer: keras.layers.Layer) -> bool:
+    """What `to_functional` keeps whole by default: what a trace does (Keras's own layers),
+    Blocks (they save by their config and keep checking their call signature in the twin),
+    Functional models, and Sequential ones except one holding a container of the user's own
+    that Keras cannot load without its code: that one is opened, so the twin loads without the
+    model's code. (A nested Functional model stays whole: opened, it would pass on the Keras
+    masks it drops.)"""
+    if default_leaf(layer) or isinstance(layer, (Block, Functional)):
+        return True
+    sequential = isinstance(layer, keras.Sequential)
+    return sequential and not any(_opened_and_unregistered(sub) for sub in all_layers(layer, include_self=False))
+
+
+def _opened_and_unregistered(layer: keras.layers.Layer) -> bool:
+    if default_leaf(layer) or isinstance(layer, (Block, keras.Sequential, Functional)):
+        return False
+    cls = type(layer)
+    return keras.saving.get_registered_object(keras.saving.get_registered_name(cls)) is not cls
 
 
 def intermediates(model: keras.layers.Layer, *inputs: Any, paths: str | Sequence[str], **call_kwargs: Any) -> dict[str, Any]:
@@ -123,8 +140,9 @@ def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **c
     ``keras.Input`` tensors. Subclassed containers (layers and models) are opened: the result
     holds their leaf layers directly, under their Keras names. Blocks and nested Functional and
     Sequential models stay whole, one layer each, as Keras nests them: a Block saves by its
-    config and keeps checking its call signature, and names its sublayers as it likes. To cut the result at an
-    inner layer, take the tensor with ``compose.intermediates(f, f.input, paths=name)``: a
+    config and keeps checking its call signature, and names its sublayers as it likes. A
+    Sequential model holding a subclassed container of yours is opened too, so the result
+    loads without your code. To cut the result at an inner layer, take the tensor with ``compose.intermediates(f, f.input, paths=name)``: a
     shared layer's ``.output`` is its *first* call (Keras's rule), which for a layer of a
     subclassed model is the call Keras made to build it, not the one in ``f``. Ops between
     layers become Keras operations (symbolic strategy) or `TFOp` layers (TensorFlow functions,
@@ -189,7 +207,7 @@ def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **c
         >>> bool(np.allclose(functional(x), model(x)))
         True
     """
-    leaf = _KEPT_WHOLE if leaf is None else leaf
+    leaf = _kept_whole if leaf is None else leaf
     try:
         return _twin(model, inputs, leaf, call_kwargs, regions=True)
     except _RegionsFailed as failed:

@@ -22,6 +22,7 @@ from typing import Any
 import keras
 import numpy as np
 import tensorflow as tf
+from keras import tree
 
 from .._compat import DataType, compute_output_spec, get_op_def
 from .._errors import UnsafeConfigError
@@ -296,17 +297,26 @@ class TFOp(keras.layers.Layer):
         attrs: the op's attributes by OpDef name, as plain data (a type is its dtype name,
             ``"float32"``; a shape a list of dims or None, ``[2, None]``). Attributes TensorFlow
             infers from the inputs (``T``, ``N``) may be left out; given, they must agree.
+        output_shapes: the shape of each output as the model's trace knew it (a list of dims or
+            None per output), or None. TensorFlow infers a shape from the op alone, and so
+            misses what the whole graph proved (a ``Reshape`` to a computed shape gives
+            ``(None, None)`` where the trace knew ``(None, 8)``); a layer after it then cannot
+            build (``clone_model``). Where the op alone leaves a dim unknown, this one is used.
     """
 
-    def __init__(self, op: str, arguments: list, attrs: dict | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, op: str, arguments: list, attrs: dict | None = None, output_shapes: list | None = None, **kwargs: Any
+    ) -> None:
         check_op_type(op)
         check_arguments(op, arguments)
+        _check_output_shapes(op, output_shapes)
         # Inputs keep their dtypes: an int32 shape or a float64 value is no float32 activation.
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         self.op = op
         self.arguments = arguments
         self.attrs = dict(attrs or {})
+        self.output_shapes = output_shapes
         decoded = decode_attrs(op, self.attrs)
         inferred = _inferred(get_op_def(op))
         self._names = [arg.name for arg in get_op_def(op).input_arg]
@@ -334,7 +344,12 @@ class TFOp(keras.layers.Layer):
                 )
             return result
 
-        return compute_output_spec(run, inputs)
+        inferred = compute_output_spec(run, inputs)
+        if self.output_shapes is None:
+            return inferred
+        flat = tree.flatten(inferred)
+        known = [_known(spec, shape) for spec, shape in zip(flat, self.output_shapes)] + flat[len(self.output_shapes):]
+        return tree.pack_sequence_as(inferred, known)
 
     def call(self, inputs: list) -> Any:
         inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
@@ -359,7 +374,27 @@ class TFOp(keras.layers.Layer):
         check_op_type(config.get("op"))
         check_arguments(config["op"], config.get("arguments"))
         decode_attrs(config["op"], config.get("attrs") or {})
+        _check_output_shapes(config["op"], config.get("output_shapes"))
         return super().from_config(config)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "op": self.op, "arguments": self.arguments, "attrs": self.attrs}
+        return {
+            **super().get_config(), "op": self.op, "arguments": self.arguments, "attrs": self.attrs,
+            "output_shapes": self.output_shapes,
+        }
+
+
+def _known(spec: keras.KerasTensor, recorded: list | None) -> keras.KerasTensor:
+    """``spec`` with its unknown dims taken from ``recorded`` where that has them."""
+    if recorded is None or len(recorded) != len(spec.shape):
+        return spec
+    shape = tuple(dim if dim is not None else given for dim, given in zip(spec.shape, recorded))
+    return keras.KerasTensor(shape, dtype=spec.dtype, sparse=spec.sparse, ragged=spec.ragged)
+
+
+def _check_output_shapes(op: str, shapes: Any) -> None:
+    def dims(shape: Any) -> bool:
+        return shape is None or isinstance(shape, list) and all(d is None or type(d) is int and d >= 0 for d in shape)
+
+    if shapes is not None and not (isinstance(shapes, list) and all(map(dims, shapes))):
+        raise UnsafeConfigError(f"TFOp {op}: output_shapes must be a list of shapes (lists of dims or None), got {shapes!r}")

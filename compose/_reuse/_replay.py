@@ -375,7 +375,7 @@ class Replay:
             [argument(t) for t in group] if isinstance(group, list) else argument(group)
             for group in _op_layers.group_inputs(op)
         ]
-        layer = _op_layers.TFOp(op.type, arguments, attrs, name=self.fresh_name(name))
+        layer = _op_layers.TFOp(op.type, arguments, attrs, _static_shapes(op), name=self.fresh_name(name))
         if not inputs:
             # Computed from constants only (tf.signal.hann_window(4)): a constant itself, which
             # a consumer takes as a value (or a `Constant` layer), as for any folded value.
@@ -425,3 +425,11 @@ def _control_graphs(outputs: Any) -> list[Any]:
 def _handle(variable: keras.Variable) -> Any:
     """The resource tensor a TensorFlow graph captures to read ``variable``."""
     return variable.value.handle
+
+
+def _static_shapes(op: Any) -> list | None:
+    """What a graph trace proved of ``op``'s output shapes (the whole graph, not the op alone);
+    None for an op run eagerly, whose shapes are those of one run."""
+    if not isinstance(op, tf.Operation):
+        return None
+    return [t.shape.as_list() if t.shape.rank is not None else None for t in op.outputs]

@@ -30,10 +30,10 @@ def leaf_rule(leaf: Any) -> LeafRule:
     The predicate answers "is this layer a leaf?"; a leaf is drawn as one node and not opened.
     """
     if leaf is None:
-        return _default_leaf
+        return default_leaf
     if isinstance(leaf, type) or (isinstance(leaf, tuple) and all(isinstance(c, type) for c in leaf)):
         classes = leaf
-        return lambda layer: isinstance(layer, classes) or _default_leaf(layer)
+        return lambda layer: isinstance(layer, classes) or default_leaf(layer)
     if isinstance(leaf, (list, set, frozenset)):
         return leaf_rule(tuple(leaf))
     if callable(leaf):
@@ -41,7 +41,7 @@ def leaf_rule(leaf: Any) -> LeafRule:
     raise TypeError(f"leaf= takes a layer class, a tuple of classes or a predicate, got {leaf!r}")
 
 
-def _default_leaf(layer: keras.layers.Layer) -> bool:
+def default_leaf(layer: keras.layers.Layer) -> bool:
     if not _sublayers(layer):
         return True
     shipped = type(layer).__module__.split(".")[0] == "keras"
