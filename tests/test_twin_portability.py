@@ -5,6 +5,7 @@ import os
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 from keras import layers
 
@@ -97,3 +98,20 @@ def test_a_tf_op_layer_refuses_output_shapes_that_are_not_plain_shapes():
             assert "output_shapes" in str(err)
         else:
             raise AssertionError(f"accepted {bad!r}")
+
+
+class KerasCond(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.first, self.left, self.right = layers.Dense(8), layers.Dense(8), layers.Dense(8)
+
+    def call(self, x):
+        h = self.first(x)
+        return keras.ops.cond(keras.ops.mean(h) > 0, lambda: self.left(h), lambda: self.right(h))
+
+
+def test_a_keras_op_running_python_functions_is_refused_by_name():
+    # Before: the twin kept the cond's functions, which hold the trace's KerasTensors, and
+    # calling it failed inside the check ("A KerasTensor is symbolic ... cannot convert").
+    with pytest.raises(compose.TraceError, match=r"'cond' \(keras.ops.cond\) runs Python functions .* tf.cond"):
+        compose.to_functional(KerasCond(), (None, 4))

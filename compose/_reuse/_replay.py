@@ -116,6 +116,8 @@ class Replay:
             if not self._made_here(data):
                 continue  # inside a branch of a cond: made by that branch's replay
             target = call.operation if call.operation is not None else data["layer"]
+            if call.operation is not None and any(callable(a) for a in tree.flatten((call.args, call.kwargs))):
+                raise Unreplayable(self._where, _FUNCTIONS.format(node=node, op=data["class_name"]))
             args, kwargs = self._map((call.args, call.kwargs))
             if call.operation is None:
                 # A layer computes on its tensors only if they are in the graph: a constant
@@ -383,6 +385,12 @@ class Replay:
         result = layer(inputs)
         return list(result) if isinstance(result, (list, tuple)) else [result]
 
+
+_FUNCTIONS = (
+    "{node!r} (keras.ops.{op}) runs Python functions that hold the traced tensors, and a "
+    "Functional model cannot keep those: write it with tf.cond (its two branches become a Cond "
+    "layer, see the reuse page), or keep it inside one layer (a leaf the tracer does not open)"
+)
 
 _LOOP = (
     "a loop has no Functional form yet; keep the loop inside one layer (a leaf the tracer does "
