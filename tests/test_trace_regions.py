@@ -4,6 +4,7 @@ by the next strategy, and the rest of the model stays symbolic."""
 import keras
 import networkx as nx
 import numpy as np
+import pytest
 import tensorflow as tf
 from keras import layers
 
@@ -249,3 +250,10 @@ def test_an_outer_cond_keeps_both_branches_while_a_nested_block_is_eager():
     # Every layer the call uses reaches the output.
     for layer in ("first", "left", "right", "peeks/small", "last"):
         assert nx.has_path(result.graph, layer, "@output"), layer
+
+
+def test_strict_refuses_a_trace_whose_only_stop_is_an_eager_region():
+    # Before: StopIteration, as no whole-model run had an error to chain.
+    with pytest.raises(compose.TraceError, match="peeks") as raised:
+        trace(Outer(), (None, 4), strict=True)
+    assert raised.value.trace.coverage.problems[0].path == "peeks"

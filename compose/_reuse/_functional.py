@@ -241,7 +241,7 @@ def _twin(model: Any, inputs: tuple, leaf: Any, call_kwargs: dict, regions: bool
                 outputs = replay.run()
                 names = _unique_layer_names(result, replay)
                 twin = keras.Model(new_inputs[0] if len(new_inputs) == 1 else list(new_inputs), outputs, name=model.name)
-            except (Unreplayable, ValueError) as err:
+            except (Unreplayable, ValueError, TypeError) as err:  # Keras refusing a replayed call, too
                 raise TraceError(f"cannot convert {model.name!r} to a Functional model: {err}", trace=result) from err
             _verify(twin, model, inputs, call_kwargs, result, replay)
     except Exception as err:

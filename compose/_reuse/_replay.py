@@ -43,7 +43,7 @@ from .._compat import CondBranchGraph, WhileBodyGraph, function_graph, keras_his
 from . import _op_layers
 from ._cond import Cond
 from ._held import Constant, ConstantTooLarge, HeldWeight
-from .._trace import ModelSnapshot, Role, Trace, is_identity_keras_op, op_name, role, tensors
+from .._trace import BRANCHES, LOOPS, ModelSnapshot, Role, Trace, is_identity_keras_op, op_name, role, tensors
 
 
 class Unreplayable(Exception):
@@ -167,7 +167,7 @@ class Replay:
         body ``graph`` is, by its node name in the trace."""
         outer = graph.outer_graph
         for op in outer.get_operations():
-            if op.type in _BRANCHES and any(op.get_attr(a).name == graph.name for a in _BRANCHES[op.type]):
+            if op.type in BRANCHES and any(op.get_attr(a).name == graph.name for a in BRANCHES[op.type]):
                 name = self._op_name(op)
                 return f"the while loop {name!r}" if isinstance(graph, WhileBodyGraph) else f"a branch of the cond {name!r}"
         return f"the function {graph.name!r}"
@@ -186,7 +186,7 @@ class Replay:
         # A predicate known from the shapes (a function's own check, as in `tf.image.rot90`)
         # picks its branch once and for all: that branch's model alone is the result.
         static = bool(predicate) if isinstance(predicate, np.ndarray) else None
-        attrs = _BRANCHES[op.type] if static is None else _BRANCHES[op.type][0 if static else 1 :][:1]
+        attrs = BRANCHES[op.type] if static is None else BRANCHES[op.type][0 if static else 1 :][:1]
         branches = []
         for attr in attrs:
             graph = function_graph(op, attr)
@@ -397,12 +397,8 @@ _LOOP = (
     "not open), or loop in Python over a fixed number of steps (see the reuse page)"
 )
 
-#: The ``tf.cond`` ops and the attributes holding their branches' functions (and a loop's body).
-_IFS = ("If", "StatelessIf")
-_BRANCHES = {
-    "If": ("then_branch", "else_branch"), "StatelessIf": ("then_branch", "else_branch"),
-    "While": ("body",), "StatelessWhile": ("body",),
-}
+#: The ``tf.cond`` ops: every control-flow op (`BRANCHES`, the tracer's table) but the loops.
+_IFS = tuple(sorted(set(BRANCHES) - LOOPS))
 
 _FOREIGN_VARIABLE = (
     "reads a variable that belongs to no layer of the model ({name}); a Functional model holds "

@@ -18,6 +18,8 @@ from ._locate import user_location as user_location
 from ._node import Node as Node
 from ._paths import keras_name_beside as keras_name_beside
 from ._paths import resolve as resolve_paths
+from ._ops import BRANCHES as BRANCHES
+from ._ops import LOOPS as LOOPS
 from ._ops import Role as Role
 from ._ops import is_identity_keras_op as is_identity_keras_op
 from ._ops import op_name as op_name

@@ -68,8 +68,7 @@ def trace(model: keras.layers.Layer, *inputs: Any, strict: bool = False, leaf: A
 
 def trace_whole_or_regions(model: Any, inputs: tuple, strict: bool, leaf: Any, call_kwargs: dict, *, regions: bool) -> Trace:
     """`trace`, with per-container regions or (``regions=False``) one strategy for the whole
-    model: what the replay of `to_functional` takes today (it cannot yet map a region's graph
-    inputs back to the tensors around it)."""
+    model: `to_functional` tries the first and, where its replay fails, the second."""
     with recording(model, inputs, call_kwargs, leaf, regions=regions) as session:
         runs: list[tuple[Recorder, Exception | None]] = []
         for strategy in STRATEGIES:
@@ -79,7 +78,8 @@ def trace_whole_or_regions(model: Any, inputs: tuple, strict: bool, leaf: Any, c
                 break
         result = _assemble(model, session.tree, runs)
     if strict and (result.coverage.problems or result.coverage.notes):
-        cause = next(err for _, err in reversed(runs) if err is not None)
+        # Only an eager region may have stopped, inside a run that finished: no run's error.
+        cause = next((err for _, err in reversed(runs) if err is not None), None)
         raise _strict_error(model, result) from cause
     return result
 
