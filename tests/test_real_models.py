@@ -106,7 +106,6 @@ REFUSED = {
     # that safe mode cannot load them (an error in this suite).
     "hub_mobilenet_v5": (UserWarning, "The object being serialized includes a `lambda`"),
     # Keras reloads a layer of the twin with the unknown dim a TFOp's output spec gave it.
-    "hub_qwen3_5": (ValueError, "Shapes used to initialize variables must be fully-defined"),
     "hub_gemma3n": (ValueError, "Shapes used to initialize variables must be fully-defined"),
     # keras_hub's RMSNormalization has no get_config: no Functional model holding it saves.
     **{name: (NotImplementedError, "RMSNormalization was created by passing") for name in (
