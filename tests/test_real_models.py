@@ -9,6 +9,9 @@ the conversion works (twin equals the model, survives a safe-mode `.keras` round
 says. A fix in compose shows as a REFUSED (or UNREACHED, HIDDEN) entry to remove.
 """
 
+import json
+from pathlib import Path
+
 import keras
 import pytest
 
@@ -168,6 +171,20 @@ def test_trace_reaches_every_layer_without_problems(built):
     assert coverage.problems == (), coverage
     assert coverage.unreached == UNREACHED.get(name, ()), coverage
     assert coverage.inferred_edges == 0, coverage
+
+
+#: What each model's trace reached under an earlier compose (tests/golden/make_corpus_counts.py).
+BASELINE = json.loads((Path(__file__).parent / "golden" / "corpus_counts.json").read_text())
+
+
+def test_a_trace_reaches_no_fewer_layers_or_links_than_the_baseline(built):
+    # Tracing per container must give the same or more than one strategy for the whole model
+    # did: layers reached, and links between layer calls (edge counts differ by strategy, as a
+    # graph trace records TensorFlow's ops and a symbolic one Keras's).
+    name, _, _, _, _, trace = built
+    before = BASELINE["counts"][name]
+    assert trace.coverage.layers_reached >= before["layers_reached"], (trace.coverage, before)
+    assert len(checks.layer_links(trace)) >= before["layer_links"], before
 
 
 def test_every_layer_that_matters_reaches_an_output(built):

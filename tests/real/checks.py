@@ -154,3 +154,25 @@ def convert_and_compare(module, model, inputs, call_kwargs, trace, tolerance: fl
 def call_twin_inputs(inputs):
     """The inputs as the twin takes them (several positional inputs as one list)."""
     return list(inputs) if len(inputs) > 1 else inputs[0]
+
+
+def layer_links(trace: compose.Trace) -> set[tuple[str, str]]:
+    """(a, b) for each input or layer call ``a`` whose result reaches layer call or output ``b``
+    through ops only: the connections between layers, whatever the ops in between (a graph
+    trace records TensorFlow's ops, a symbolic one Keras's, so edge counts differ)."""
+    graph = trace.graph
+    links = set()
+    for start, kind in graph.nodes(data="kind"):
+        if kind not in ("input", "layer"):
+            continue
+        seen, stack = set(), list(graph.successors(start))
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            if graph.nodes[node]["kind"] == "op":
+                stack.extend(graph.successors(node))
+            elif graph.nodes[node]["kind"] in ("layer", "output"):
+                links.add((start, node))
+    return links
