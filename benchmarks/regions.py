@@ -22,18 +22,12 @@ from statistics import median
 import keras
 import numpy as np
 import tensorflow as tf
-from _timing import best
+from _timing import best_pair
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import compose  # noqa: E402 - after the corpus's folder is importable
 from real import MODELS, hub_backbones  # noqa: E402
-
-
-def best_pair(first, second, repeat=3):
-    """Best times of two functions run in turns: on a shared machine, load then hits both alike."""
-    times = [(best(first, 1), best(second, 1)) for _ in range(repeat)]
-    return min(t for t, _ in times), min(t for _, t in times)
 
 
 def kind(result) -> str:

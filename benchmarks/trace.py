@@ -6,7 +6,7 @@ Run: python benchmarks/trace.py
 import math
 
 import keras
-from _timing import best
+from _timing import best, best_pair
 import numpy as np
 import tensorflow as tf
 
@@ -27,12 +27,6 @@ class ResNet(keras.Model):
         return x
 
 
-def best_pair(first, second, repeat=9):
-    """Best times of two functions run in turns: on a shared machine, load then hits both alike."""
-    times = [(best(first, 1), best(second, 1)) for _ in range(repeat)]
-    return min(t for t, _ in times), min(t for _, t in times)
-
-
 def functional_twin(model):
     x = keras.Input((8,))
     h = x
@@ -48,7 +42,7 @@ def built(n, tf_ops=False):
 
 
 model = built(200)
-t_trace, t_keras = best_pair(lambda: trace(model, (None, 8)), lambda: functional_twin(model))
+t_trace, t_keras = best_pair(lambda: trace(model, (None, 8)), lambda: functional_twin(model), repeat=9)
 print(f"200-layer residual net: trace {t_trace:.3f}s, Keras Functional twin {t_keras:.3f}s, "
       f"ratio {t_trace / t_keras:.2f} (target <= 1.2)")
 
@@ -68,7 +62,7 @@ print(f"graph strategy ({result.strategy}) on 100 layers with tf ops: {t_graph:.
 hybrid = HybridClassifier()
 batch = np.ones((2, 8), "float32")
 hybrid(batch, inspect=True)
-t_eager, t_call = best_pair(lambda: trace(hybrid, (None, 8), inspect=True), lambda: hybrid(batch, inspect=True))
+t_eager, t_call = best_pair(lambda: trace(hybrid, (None, 8), inspect=True), lambda: hybrid(batch, inspect=True), repeat=9)
 result = trace(hybrid, (None, 8), inspect=True)
 print(f"eager strategy ({result.strategy}) on the demo model: {t_eager:.3f}s for the symbolic and graph "
       f"attempts and two eager runs, {t_eager / t_call:.0f}x one eager call of the model")

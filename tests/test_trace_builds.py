@@ -194,14 +194,20 @@ RUNS = [
 ]
 
 
-@pytest.mark.parametrize("make, built, inputs, strategy, most", RUNS)
-def test_a_trace_runs_call_as_few_times_as_its_strategies_need(make, built, inputs, strategy, most):
+def counted_trace(make, built, inputs):
+    """(model, its counting layer, the trace): the model made, built first where asked, and
+    traced with its counter of `call` runs set to 0 just before."""
     model = make()
     if built:
         model(np.ones((2, 3), "float32"))
     counter = model.block if isinstance(model, WithRegion) else model
     counter.runs = 0
-    result = trace(model, inputs)
+    return model, counter, trace(model, inputs)
+
+
+@pytest.mark.parametrize("make, built, inputs, strategy, most", RUNS)
+def test_a_trace_runs_call_as_few_times_as_its_strategies_need(make, built, inputs, strategy, most):
+    model, counter, result = counted_trace(make, built, inputs)
     assert result.strategy == strategy and not result.coverage.problems
     assert counter.runs <= most
     assert model.built
@@ -230,12 +236,7 @@ def test_weights_a_failed_graph_trace_built_serve_the_eager_run():
 
 if __name__ == "__main__":  # python tests/test_trace_builds.py: the runs of `call` of each case
     for make, built, inputs, _, _ in RUNS:
-        model = make()
-        if built:
-            model(np.ones((2, 3), "float32"))
-        counter = model.block if isinstance(model, WithRegion) else model
-        counter.runs = 0
-        result = trace(model, inputs)
+        model, counter, result = counted_trace(make, built, inputs)
         kind = "array" if isinstance(inputs, np.ndarray) else "shape"
         case = f"Counted({model.mode!r})" if isinstance(model, Counted) else f"WithRegion(eager={model.block.eager})"
         print(f"{case:22} built={built!s:5} inputs={kind} {result.strategy:8} runs={counter.runs}")
