@@ -289,6 +289,30 @@ def test_a_loop_calling_layers_has_no_functional_form_and_leaves_no_trace():
     same(before, snapshot(model))
 
 
+class ShapeDependent(keras.Model):
+    """Dropout (so the model owns a seed generator) and a Python branch on the batch size, which
+    the twin, open in batch, takes the other way."""
+
+    def __init__(self):
+        super().__init__()
+        self.drop = layers.Dropout(0.5)
+        self.dense = layers.Dense(3)
+
+    def call(self, x, training=False):
+        y = self.dense(self.drop(x, training=training))
+        return y if x.shape[0] is None else y * 2.0
+
+
+def test_a_twin_computing_otherwise_is_refused_even_when_the_model_draws_random_numbers():
+    # The model owns a seed generator (its dropout): the twin is still run against it, and only
+    # outputs that change with the draws would go unchecked.
+    model = ShapeDependent()
+    before = (model(batch((None, 4))), snapshot(model))[1]
+    with pytest.raises(compose.TraceError, match=r"computes output 0 differently from the model on the trace's inputs \(max abs diff"):
+        compose.to_functional(model, batch((None, 4)), training=False)
+    same(before, snapshot(model))
+
+
 class Scaled(keras.Model):
     """A weight used in the model's own call, outside any layer."""
 

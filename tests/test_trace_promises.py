@@ -104,19 +104,23 @@ def test_a_trace_keeps_another_threads_training_step():
     np.testing.assert_array_equal(kernel.numpy(), moved)
 
 
+class Chain(keras.Model):
+    """Two layers with ``length`` TensorFlow ops in a row between them."""
+
+    def __init__(self, length):
+        super().__init__()
+        self.length = length
+        self.a, self.b = layers.Dense(4), layers.Dense(2)
+
+    def call(self, x):
+        h = self.a(x)
+        for _ in range(self.length):
+            h = tf.math.sin(h)
+        return self.b(h)
+
+
 def test_five_thousand_tensorflow_ops_in_a_row_trace_and_show():
-    class Chain(keras.Model):
-        def __init__(self):
-            super().__init__()
-            self.a, self.b = layers.Dense(4), layers.Dense(2)
-
-        def call(self, x):
-            h = self.a(x)
-            for _ in range(5000):
-                h = tf.math.sin(h)
-            return self.b(h)
-
-    result = compose.trace(Chain(), (None, 3))
+    result = compose.trace(Chain(5000), (None, 3))
     assert result.coverage.complete and result.coverage.exact_edges == 5003
     assert "2/2 layers reached" in compose.summary(result, print_fn=None)
 

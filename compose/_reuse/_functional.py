@@ -334,10 +334,8 @@ def _verify(twin: keras.Model, model: Any, inputs: tuple, call_kwargs: dict, res
     """Run ``twin`` and ``model`` on the trace's inputs (or arrays made for its specs) and refuse
     a twin computing something else, naming the first recorded call whose values differ. Where
     the twin holds a `Cond`, inputs taking its other branch are tried too (`_branch_inputs`).
-    Outputs that differ between two runs of the model itself (sampling) are not compared. The
-    model's variables are put back after each run."""
-    if any(isinstance(v, keras.Variable) and "seed_generator" in v.path for v in model.variables):
-        return  # it draws random numbers: its outputs depend on the draws, not only on the inputs
+    Outputs that differ between two runs of the model on other random draws (sampling) are not
+    compared; the others are, dropout or not. The model's variables are put back after each run."""
     for k, arrays in enumerate(_branch_inputs(twin, replay, as_arrays(normalize(model, inputs)))):
         differs = _first_difference(twin, model, arrays, call_kwargs)
         if differs is None:
@@ -374,7 +372,12 @@ def _twin_input(arrays: tuple) -> Any:
 def _first_difference(twin: keras.Model, model: Any, arrays: tuple, call_kwargs: dict) -> tuple[int, str] | None:
     """(output index, how it differs) of the first output where ``twin`` and ``model`` differ on
     ``arrays``, or None."""
-    expected, again = (tree.flatten(_run(model, lambda: model(*arrays, **call_kwargs))) for _ in range(2))
+    def on_other_draws() -> Any:
+        _other_draws(model)
+        return model(*arrays, **call_kwargs)
+
+    expected = tree.flatten(_run(model, lambda: model(*arrays, **call_kwargs)))
+    again = tree.flatten(_run(model, on_other_draws))
     mine = tree.flatten(_run(model, lambda: twin(_twin_input(arrays))))
     for index, (want, same, got) in enumerate(zip(expected, again, mine)):
         want, same, got = (np.asarray(keras.ops.convert_to_numpy(t)) for t in (want, same, got))
@@ -383,6 +386,15 @@ def _first_difference(twin: keras.Model, model: Any, arrays: tuple, call_kwargs:
         if want.shape != got.shape or not np.allclose(got, want, rtol=1e-5, atol=1e-5):
             return index, ("shape " + str(got.shape) if want.shape != got.shape else f"max abs diff {np.max(np.abs(got - want)):.3g}")
     return None
+
+
+def _other_draws(model: Any) -> None:
+    """Move the model's own seed generators on (`_run` puts them back), so that a second run
+    draws other random numbers and outputs that depend on the draws show it. Draws from Keras's
+    global generator or stateful TensorFlow ops differ between runs anyway."""
+    for variable in model.variables:
+        if isinstance(variable, keras.Variable) and "seed_generator" in variable.path:
+            variable.assign(variable + keras.ops.ones_like(variable))
 
 
 #: How many other inputs `_branch_inputs` tries to take each branch of the twin's conds.
