@@ -8,8 +8,9 @@ and the versions it was checked against (`CHECKED`); `tests/test_compat.py` runs
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-from typing import Any
+from typing import Any, Iterator
 
 import attrs
 import keras
@@ -165,6 +166,21 @@ def layer_losses(layer: Any) -> list[Any]:
 def global_seed_generator() -> Any:
     """Keras's process-wide SeedGenerator of unseeded random ops, if one was made (no new one)."""
     return _global_state.get_global_attribute(_SEED_GENERATOR_KEY)
+
+
+@contextlib.contextmanager
+def names_kept() -> Iterator[None]:
+    """Layers made inside take Keras's automatic names (``dense_3``) without moving on the
+    counters the user's next layers are named from."""
+    uids = _global_state.get_global_attribute("object_name_uids")
+    kept = dict(uids) if uids is not None else None
+    try:
+        yield
+    finally:
+        now = _global_state.get_global_attribute("object_name_uids")
+        if now is not None:
+            now.clear()
+            now.update(kept or {})
 
 
 def tf_random_state() -> Any:

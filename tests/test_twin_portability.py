@@ -2,6 +2,7 @@
 whole must be loadable by Keras alone, and what it rebuilds must build again."""
 
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -59,6 +60,76 @@ def test_a_sequential_of_keras_layers_stays_whole():
 
     twin = compose.to_functional(Net(), (None, 3))
     assert [type(layer).__name__ for layer in twin.layers[1:]] == ["Sequential"]
+
+
+class PolicyNorm(keras.layers.Layer):
+    """keras_hub's RMSNormalization, shrunk: made with ``dtype=<a DTypePolicy object>``, so
+    Keras's automatic get_config refuses it; its weight is read in its own call."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+
+    def build(self, shape):
+        self.scale = self.add_weight(shape=(shape[-1],), initializer="ones", name="scale")
+
+    def call(self, x):
+        return x * keras.ops.rsqrt(keras.ops.mean(keras.ops.square(x), axis=-1, keepdims=True) + 1e-6) * self.scale
+
+
+@keras.saving.register_keras_serializable(package="compose_tests")
+class Gated(keras.layers.Layer):
+    """A registered container that saves: checking so makes its sublayer again, unnamed."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.gate = layers.Dense(4, activation="sigmoid")
+
+    def build(self, shape):
+        self.gate.build(shape)
+
+    def call(self, x):
+        return x * self.gate(x)
+
+
+class Unsaveable(keras.Model):
+    """Layers Keras cannot make again from their config: keras_hub's pattern (a dtype policy
+    object), Keras's own Identity made so, an Activation of a lambda, and a Sequential holding one."""
+
+    def __init__(self):
+        super().__init__()
+        policy = keras.DTypePolicy("float32")
+        self.proj = layers.Dense(8)
+        self.norm = PolicyNorm(dtype=policy)
+        self.skip = layers.Identity(dtype=policy)
+        self.act = layers.Activation(lambda x: keras.activations.gelu(x, approximate=False))
+        self.tail = keras.Sequential([layers.Dense(4), PolicyNorm(dtype=policy)])
+        self.head = keras.Sequential([Gated()])
+
+    def call(self, x):
+        return self.head(self.tail(self.act(self.skip(self.norm(self.proj(x))))))
+
+
+def test_layers_keras_cannot_make_from_their_config_are_opened_so_the_twin_loads(tmp_path):
+    model = Unsaveable()
+    x = np.random.default_rng(0).normal(size=(3, 5)).astype("float32")
+    model(x)
+    next_name = int(keras.layers.Dense(1).name.rsplit("_", 1)[1]) + 1
+    twin = compose.to_functional(model, x)
+    # The checks of what Keras can make again leave its automatic names as they were.
+    assert keras.layers.Dense(1).name == f"dense_{next_name}"
+    kinds = [type(layer).__name__ for layer in twin.layers]
+    assert not {"PolicyNorm", "Identity", "Activation"} & set(kinds) and kinds.count("Sequential") == 1, kinds
+    np.testing.assert_allclose(twin(x), model(x), atol=1e-6)
+    path = os.path.join(tmp_path, "twin.keras")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", ".*lambda", UserWarning)  # nothing unsafe is saved
+        twin.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)  # no custom_objects
+    np.testing.assert_allclose(loaded(x), model(x), atol=1e-6)
+    keras.models.clone_model(twin)
+    # The norms' weights are the model's own, held by the twin: training it trains them.
+    held = {id(v) for v in twin.trainable_variables}
+    assert id(model.norm.scale) in held and id(model.tail.layers[1].scale) in held
 
 
 class Regroup(keras.Model):

@@ -10,6 +10,7 @@ start a new Functional model.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import attrs
@@ -19,7 +20,7 @@ import tensorflow as tf
 from keras import tree
 
 from .._blocks import Block
-from .._compat import Functional, all_layers, input_structure
+from .._compat import Functional, all_layers, input_structure, names_kept
 from .._errors import TraceError
 from ._replay import Replay, Unreplayable
 from .._trace import (
@@ -28,6 +29,7 @@ from .._trace import (
     ModelSnapshot,
     Trace,
     as_arrays,
+    ExactLeafRule,
     default_leaf,
     normalize,
     recording,
@@ -38,23 +40,70 @@ from .._trace import (
 
 
 def _kept_whole(layer: keras.layers.Layer) -> bool:
-    """What `to_functional` keeps whole by default: what a trace does (Keras's own layers),
-    Blocks (they save by their config and keep checking their call signature in the twin),
-    Functional models, and Sequential ones except one holding a container of the user's own
-    that Keras cannot load without its code: that one is opened, so the twin loads without the
-    model's code. (A nested Functional model stays whole: opened, it would pass on the Keras
-    masks it drops.)"""
-    if default_leaf(layer) or isinstance(layer, (Block, Functional)):
+    """What `to_functional` keeps whole by default, so that the twin saves and loads without
+    the model's code:
+
+    - Blocks: they save by their config and keep checking their call signature in the twin;
+    - leaf layers (as a trace has them), unless Keras cannot make them again from their config
+      (`_saves_by_config`) and they compute no Keras mask: those are opened, their ops
+      replayed and their weights held;
+    - Functional and Sequential models whose layers all save by their config (a Sequential one
+      holding a container of the user's own that Keras cannot find without the user's code is
+      opened too). A nested Functional model is otherwise kept whole: opened, it would pass on
+      the Keras masks it drops.
+    """
+    if isinstance(layer, Block):
         return True
-    sequential = isinstance(layer, keras.Sequential)
-    return sequential and not any(_opened_and_unregistered(sub) for sub in all_layers(layer, include_self=False))
+    if isinstance(layer, (Functional, keras.Sequential)):
+        inside = [sub for sub in layer.layers if not isinstance(sub, keras.layers.InputLayer)]
+        unregistered = isinstance(layer, keras.Sequential) and any(map(_unregistered_container, inside))
+        return not unregistered and all(map(_saved_inside, inside))
+    return default_leaf(layer) and (_computes_masks(layer) or _saves_by_config(layer))
 
 
-def _opened_and_unregistered(layer: keras.layers.Layer) -> bool:
-    if default_leaf(layer) or isinstance(layer, (Block, keras.Sequential, Functional)):
+def _computes_masks(layer: keras.layers.Layer) -> bool:
+    """A layer with a ``compute_mask`` of its own: opened, the Keras mask it gives its outputs
+    would be lost, so it stays whole, saving or not."""
+    return type(layer).compute_mask is not keras.layers.Layer.compute_mask
+
+
+def _saved_inside(layer: keras.layers.Layer) -> bool:
+    """Whether a layer of a Functional or Sequential model kept whole saves with it: by its
+    config, or, nested Functional or Sequential, by theirs."""
+    if isinstance(layer, (Functional, keras.Sequential)):
+        return _kept_whole(layer)
+    return isinstance(layer, Block) or _saves_by_config(layer)
+
+
+def _unregistered_container(layer: keras.layers.Layer) -> bool:
+    """A container of a class Keras cannot find by its registered name (a subclass of the
+    user's own): loading it would need the model's code."""
+    if isinstance(layer, (Block, keras.Sequential, Functional)) or default_leaf(layer):
         return False
     cls = type(layer)
     return keras.saving.get_registered_object(keras.saving.get_registered_name(cls)) is not cls
+
+
+def _saves_by_config(layer: keras.layers.Layer) -> bool:
+    """Whether Keras can make ``layer`` again from its serialized config in safe mode, as
+    loading the twin would. Some layers cannot, Keras's own included: one made with a dtype
+    policy object (keras_hub passes ``dtype=self.dtype_policy``), which Keras's automatic
+    ``get_config`` refuses; an ``Activation`` of a lambda, which safe mode refuses; a config
+    holding layers its ``from_config`` does not rebuild. The copy is made unbuilt (its build
+    config dropped), so that no weights are allocated for it, and leaves Keras's name counters
+    as they were."""
+    try:
+        # Loading a twin finds the user's classes as the user tells Keras to (registration,
+        # custom_objects); what is checked here is the config itself.
+        classes = {keras.saving.get_registered_name(type(sub)): type(sub) for sub in all_layers(layer)}
+        with warnings.catch_warnings(), names_kept(), keras.saving.custom_object_scope(classes):
+            warnings.simplefilter("ignore")  # Keras warns of a lambda in the config, then refuses it
+            config = keras.saving.serialize_keras_object(layer)
+            config = {key: value for key, value in config.items() if key != "build_config"}
+            keras.saving.deserialize_keras_object(config, safe_mode=True)
+    except Exception:  # noqa: BLE001 - any failure to make it again means the twin would not load
+        return False
+    return True
 
 
 def intermediates(model: keras.layers.Layer, *inputs: Any, paths: str | Sequence[str], **call_kwargs: Any) -> dict[str, Any]:
@@ -142,7 +191,9 @@ def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **c
     Sequential models stay whole, one layer each, as Keras nests them: a Block saves by its
     config and keeps checking its call signature, and names its sublayers as it likes. A
     Sequential model holding a subclassed container of yours is opened too, so the result
-    loads without your code. To cut the result at an inner layer, take the tensor with ``compose.intermediates(f, f.input, paths=name)``: a
+    loads without your code, and so is a layer Keras cannot make again from its own config in
+    safe mode (keras_hub's layers made with a dtype policy object, an ``Activation`` of a
+    lambda): its ops are replayed and its weights held, so the result saves. To cut the result at an inner layer, take the tensor with ``compose.intermediates(f, f.input, paths=name)``: a
     shared layer's ``.output`` is its *first* call (Keras's rule), which for a layer of a
     subclassed model is the call Keras made to build it, not the one in ``f``. Ops between
     layers become Keras operations (symbolic strategy) or `TFOp` layers (TensorFlow functions,
@@ -207,7 +258,7 @@ def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **c
         >>> bool(np.allclose(functional(x), model(x)))
         True
     """
-    leaf = _kept_whole if leaf is None else leaf
+    leaf = ExactLeafRule(_kept_whole) if leaf is None else leaf
     try:
         return _twin(model, inputs, leaf, call_kwargs, regions=True)
     except _RegionsFailed as failed:

@@ -24,6 +24,17 @@ _CONTAINERS = (keras.Sequential, Functional, keras.Model)
 LeafRule = Callable[[keras.layers.Layer], bool]
 
 
+class ExactLeafRule:
+    """A leaf rule taken as it answers, even for layers without sublayers (which ``leaf=``
+    predicates cannot open): `to_functional` opens a layer Keras cannot save, to replay its ops."""
+
+    def __init__(self, rule: LeafRule) -> None:
+        self.rule = rule
+
+    def __call__(self, layer: keras.layers.Layer) -> bool:
+        return self.rule(layer)
+
+
 def leaf_rule(leaf: Any) -> LeafRule:
     """Turn the ``leaf=`` argument of `trace` (None, classes, or a predicate) into a predicate.
 
@@ -31,6 +42,8 @@ def leaf_rule(leaf: Any) -> LeafRule:
     """
     if leaf is None:
         return default_leaf
+    if isinstance(leaf, ExactLeafRule):
+        return leaf
     if isinstance(leaf, type) or (isinstance(leaf, tuple) and all(isinstance(c, type) for c in leaf)):
         classes = leaf
         return lambda layer: isinstance(layer, classes) or default_leaf(layer)
