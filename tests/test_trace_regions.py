@@ -396,6 +396,43 @@ def test_an_eager_region_inside_a_loop_body_is_fed_by_the_loop_and_feeds_it():
     assert all(exact for _, _, exact in graph.edges(data="exact"))
 
 
+class GeluAroundPeeks(keras.layers.Layer):
+    """A TensorFlow function (a graph region), around a block that peeks (an eager one in it)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense, self.peeks = layers.Dense(8), Peeks()
+
+    def call(self, x):
+        return self.peeks(tf.nn.gelu(self.dense(x))) + x
+
+
+class AroundPeeks(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.first, self.block, self.last = layers.Dense(8), GeluAroundPeeks(), layers.Dense(2)
+
+    def call(self, x):
+        return self.last(self.block(self.first(x)))
+
+
+def test_a_graph_region_has_eager_regions_of_its_own():
+    # Before: the graph strategy stopped at the inner block, so the whole outer block was eager.
+    result = trace(AroundPeeks(), (None, 4))
+    assert [(r.path, r.name, r.finished) for r in result.strategies] == [
+        (None, "symbolic", True), ("block", "symbolic", False), ("block", "graph", True),
+        ("block/peeks", "graph", False), ("block/peeks", "eager", True)]
+    strategies = dict(result.graph.nodes(data="strategy"))
+    assert strategies["block/dense"] == strategies["block/gelu"] == strategies["block/add"] == "graph"
+    assert strategies["block/peeks/small"] == strategies["block/peeks/multiply"] == "eager"
+    edges = set(result.graph.edges())
+    assert {("block/gelu", "block/peeks/small"), ("block/peeks/multiply", "block/add"), ("first", "block/add"),
+            ("block/add", "last")} <= edges
+    assert all(exact for _, _, exact in result.graph.edges(data="exact"))
+    note, = result.coverage.notes
+    assert (note.path, note.strategy) == ("block/peeks", "graph")
+
+
 def test_strict_refuses_a_trace_whose_only_stop_is_an_eager_region():
     # Before: StopIteration, as no whole-model run had an error to chain.
     with pytest.raises(compose.TraceError, match="peeks") as raised:

@@ -7,6 +7,9 @@ outputs: the ops met on the way become op nodes (named by what they do); identit
 variable reads and constants are looked through or dropped. Tensors inside a branch or loop body
 are followed out through the function's captures, and a loop's variables lead to its ``while``
 node. Every edge is exact. Nothing runs: the graph is only built, so no weight can change.
+
+A container whose ``call`` fails in the graph (``.numpy()``) is run alone eagerly, a region (see
+`_regions`), and the trace goes on past it on placeholders bound to the region's nodes.
 """
 
 from __future__ import annotations
