@@ -103,8 +103,8 @@ def fall_back(outer: Regions, mark: Mark, layer: Any, args: tuple, kwargs: dict,
         try:
             region, outputs, specs = alone(outer, strategy, layer, call, started)
         except Exception as err:  # noqa: BLE001 - a failure of user code: try the next
-            failure = started[-1].failure if started else None
-            note = Problem(failure.path if failure else path, reason_of(err), user_location(err), strategy.strategy)
+            stopped = started[-1].failure if started else None
+            note = Problem(stopped.path if stopped else path, reason_of(err), user_location(err), strategy.strategy)
             runs.append(StrategyRun(strategy.strategy, False, note.reason, path=path, location=note.location))
             notes += [note] if strategy.failures_are_problems else []
             continue
