@@ -14,6 +14,7 @@ from typing import Any, Iterator
 
 import attrs
 import keras
+import tensorflow as tf
 
 #: The versions these internals were read from and tested with.
 CHECKED = {"keras": "3.15.1", "tensorflow": "2.21.0", "attrs": "26.1.0"}
@@ -95,6 +96,28 @@ get_op_def = _internal("tensorflow.python.framework.op_def_registry", "get")
 #: Enum of TensorFlow's dtypes in op definitions (``DT_FLOAT``...).
 DataType = _internal("tensorflow.core.framework.types_pb2", "DataType")
 _func_graph_from_py_func = _internal("tensorflow.python.framework.func_graph", "func_graph_from_py_func")
+
+
+#: Whether gradient tapes record on this thread, and turning that on or off (``tf.init_scope``
+#: turns it off; ``record.stop_recording`` is the context TensorFlow has only for the other way).
+_tapes_stopped = _internal("tensorflow.python.pywrap_tfe", "TFE_Py_TapeSetIsStopped")
+_stop_tapes = _internal("tensorflow.python.pywrap_tfe", "TFE_Py_TapeSetStopOnThread")
+_restart_tapes = _internal("tensorflow.python.pywrap_tfe", "TFE_Py_TapeSetRestartOnThread")
+
+
+@contextlib.contextmanager
+def eagerly() -> Iterator[None]:
+    """Execute eagerly, also while a graph is being built: ``tf.init_scope`` lifts out of every
+    graph, but also pauses gradient tapes, and a tape entered inside (the eager strategy's) must
+    record, so they record again until the end."""
+    with tf.init_scope():
+        stopped = _tapes_stopped()
+        _restart_tapes()
+        try:
+            yield
+        finally:
+            if stopped:
+                _stop_tapes()
 
 
 def trace_graph(name: str, fn: Any, signature: Any) -> Any:

@@ -252,6 +252,187 @@ def test_an_outer_cond_keeps_both_branches_while_a_nested_block_is_eager():
         assert nx.has_path(result.graph, layer, "@output"), layer
 
 
+class PeeksAndNormalizes(keras.layers.Layer):
+    """`Peeks` with batch statistics, which a run in training updates."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.small, self.large, self.norm = layers.Dense(8), layers.Dense(8), layers.BatchNormalization()
+
+    def call(self, x, training=None):
+        if float(keras.ops.mean(x).numpy()) > 100.0:
+            return self.large(x)
+        return self.norm(self.small(x), training=training) * 2.0
+
+
+class GraphBranching(keras.Model):
+    """`Branching` with TensorFlow's `tf.cond`, which KerasTensors refuse: the graph strategy
+    traces the whole model, and the block that peeks cannot be traced in a graph."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.first, self.left, self.right = layers.Dense(8), layers.Dense(8), layers.Dense(8)
+        self.peeks, self.last = PeeksAndNormalizes(), layers.Dense(3)
+
+    def call(self, x, training=None):
+        h = self.first(x)
+        h = tf.cond(tf.reduce_mean(h) > 0, lambda: self.left(h), lambda: self.right(h))
+        return self.last(self.peeks(h, training=training))
+
+
+def _variables(model):
+    return {v.path: v.numpy().copy() for v in model.variables}
+
+
+def test_an_outer_tf_cond_keeps_both_branches_while_a_nested_block_is_an_eager_region():
+    # Before: the graph strategy stopped at the block, and the whole model was run eagerly,
+    # which recorded one branch of the cond and made up the batch dim.
+    model = GraphBranching()
+    model(np.ones((2, 4), "float32"))
+    before = _variables(model)
+    result = trace(model, (None, 4), training=True)  # training: the region's run updates statistics
+    assert result.strategy == "graph"
+    assert [(r.path, r.name, r.finished) for r in result.strategies] == [
+        (None, "symbolic", False), (None, "graph", True), ("peeks", "graph", False), ("peeks", "eager", True)]
+    numpy_line = f"{__file__}:{PeeksAndNormalizes.call.__code__.co_firstlineno + 1}"
+    assert result.strategies[2].location == numpy_line and "numpy" in result.strategies[2].reason
+    strategies = dict(result.graph.nodes(data="strategy"))
+    assert {n for n, s in strategies.items() if s == "eager"} == {"peeks/small", "peeks/norm", "peeks/multiply"}
+    assert set(result.strategies[3].nodes) == {"peeks/small", "peeks/norm", "peeks/multiply"}
+    assert strategies["left"] == strategies["right"] == strategies["cond"] == strategies["last"] == "graph"
+    assert result.coverage.unreached == ("peeks/large",)  # the eager region shows one run
+    # Both branches feed the cond, and exact edges cross the region's border both ways.
+    edges = set(result.graph.edges())
+    assert {("first", "left"), ("first", "right"), ("left", "cond"), ("right", "cond"), ("greater", "cond"),
+            ("cond", "peeks/small"), ("peeks/multiply", "last")} <= edges
+    assert set(result.graph.predecessors("peeks/small")) == {"cond"}
+    assert set(result.graph.successors("peeks/multiply")) == {"last"}
+    assert all(exact for _, _, exact in result.graph.edges(data="exact"))
+    for layer in ("first", "left", "right", "peeks/small", "peeks/norm", "last"):
+        assert nx.has_path(result.graph, layer, "@output"), layer
+    # The batch dim stays open outside the region, and inside it where it followed the drawn size.
+    assert str(result.graph.nodes["last"]["output_specs"][0]) == "(None, 3) float32"
+    assert str(result.graph.graph["containers"]["peeks"]["output_specs"][0]) == "(None, 8) float32"
+    assert str(result.graph.nodes["peeks/norm"]["output_specs"][0]) == "(None, 8) float32"
+    # Honest: no problem, a note saying why the region shows one run.
+    assert result.coverage.problems == ()
+    note, = result.coverage.notes
+    assert (note.path, note.strategy, note.location) == ("peeks", "graph", numpy_line)
+    # The model is as it was: weights, batch statistics, its call.
+    after = _variables(model)
+    assert list(after) == list(before) and all(np.array_equal(before[k], after[k]) for k in before)
+    assert "call" not in vars(model.peeks)
+
+
+def test_views_say_which_parts_of_a_graph_trace_were_eager():
+    result = trace(GraphBranching(), (None, 4))
+    text = " ".join(compose.summary(result, print_fn=None).split())
+    assert "traced by the graph strategy; peeks by the eager strategy, one run" in text
+    assert "Note: the graph strategy stopped: peeks: " in text and "Problem:" not in text
+    dot = compose.plot(result).to_string()
+    assert dot.count("<i>eager strategy, one run</i>") == 1 and "<i>graph strategy</i>" not in dot
+    assert "(graph strategy; peeks by the eager strategy, one run)" in dot
+
+
+def test_to_functional_refuses_an_eager_region_of_a_graph_trace_by_name():
+    model = GraphBranching(name="graph_branching")
+    with pytest.raises(compose.TraceError, match=(
+        r"cannot convert 'graph_branching': 'peeks' was traced eagerly, as a region of its own, because "
+        r"the graph strategy could not trace it \(.*numpy.*test_trace_regions.py:\d+\)"
+    )):
+        compose.to_functional(model, (None, 4))
+
+
+class InBranch(keras.Model):
+    """The block that peeks inside one branch of a Python `if` on a tensor (AutoGraph's cond)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.first, self.left = layers.Dense(8), layers.Dense(8)
+        self.peeks, self.last = Peeks(), layers.Dense(3)
+
+    def call(self, x):
+        h = self.first(x)
+        if tf.reduce_mean(h) > 0:
+            h = self.left(h)
+        else:
+            h = self.peeks(h)
+        return self.last(h)
+
+
+class InLoop(keras.Model):
+    """The block that peeks inside a loop over a tensor (AutoGraph's while loop)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.first, self.peeks, self.last = layers.Dense(8), Peeks(), layers.Dense(3)
+
+    def call(self, x):
+        h = self.first(x)
+        for _ in tf.range(tf.shape(x)[0]):
+            h = self.peeks(h) + h
+        return self.last(h)
+
+
+def test_an_eager_region_inside_a_branch_feeds_the_cond_only():
+    result = trace(InBranch(), (None, 4))
+    assert result.strategy == "graph" and [(r.path, r.name) for r in result.regions] == [("peeks", "eager")]
+    edges = set(result.graph.edges())
+    assert {("first", "left"), ("left", "cond"), ("first", "peeks/small"), ("peeks/multiply", "cond"), ("cond", "last")} <= edges
+    # The region's output leaves the branch through the cond, and nothing else.
+    assert set(result.graph.successors("peeks/multiply")) == {"cond"}
+    assert set(result.graph.predecessors("peeks/small")) == {"first"}
+    assert str(result.graph.nodes["last"]["output_specs"][0]) == "(None, 3) float32"
+
+
+def test_an_eager_region_inside_a_loop_body_is_fed_by_the_loop_and_feeds_it():
+    result = trace(InLoop(), (None, 4))
+    assert result.strategy == "graph" and [(r.path, r.name) for r in result.regions] == [("peeks", "eager")]
+    graph = result.graph
+    assert set(graph.predecessors("peeks/small")) == {"while"}  # the loop's carried value
+    # Out through the loop body (the add of the body, grouped under the loop's scope) to the loop.
+    assert graph.successors("peeks/multiply") and all(n.startswith("while") for n in graph.successors("peeks/multiply"))
+    assert nx.has_path(graph, "peeks/multiply", "last") and not graph.has_edge("peeks/multiply", "last")
+    assert all(exact for _, _, exact in graph.edges(data="exact"))
+
+
+class GeluAroundPeeks(keras.layers.Layer):
+    """A TensorFlow function (a graph region), around a block that peeks (an eager one in it)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense, self.peeks = layers.Dense(8), Peeks()
+
+    def call(self, x):
+        return self.peeks(tf.nn.gelu(self.dense(x))) + x
+
+
+class AroundPeeks(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.first, self.block, self.last = layers.Dense(8), GeluAroundPeeks(), layers.Dense(2)
+
+    def call(self, x):
+        return self.last(self.block(self.first(x)))
+
+
+def test_a_graph_region_has_eager_regions_of_its_own():
+    # Before: the graph strategy stopped at the inner block, so the whole outer block was eager.
+    result = trace(AroundPeeks(), (None, 4))
+    assert [(r.path, r.name, r.finished) for r in result.strategies] == [
+        (None, "symbolic", True), ("block", "symbolic", False), ("block", "graph", True),
+        ("block/peeks", "graph", False), ("block/peeks", "eager", True)]
+    strategies = dict(result.graph.nodes(data="strategy"))
+    assert strategies["block/dense"] == strategies["block/gelu"] == strategies["block/add"] == "graph"
+    assert strategies["block/peeks/small"] == strategies["block/peeks/multiply"] == "eager"
+    edges = set(result.graph.edges())
+    assert {("block/gelu", "block/peeks/small"), ("block/peeks/multiply", "block/add"), ("first", "block/add"),
+            ("block/add", "last")} <= edges
+    assert all(exact for _, _, exact in result.graph.edges(data="exact"))
+    note, = result.coverage.notes
+    assert (note.path, note.strategy) == ("block/peeks", "graph")
+
+
 def test_strict_refuses_a_trace_whose_only_stop_is_an_eager_region():
     # Before: StopIteration, as no whole-model run had an error to chain.
     with pytest.raises(compose.TraceError, match="peeks") as raised:

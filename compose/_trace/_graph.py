@@ -7,6 +7,9 @@ outputs: the ops met on the way become op nodes (named by what they do); identit
 variable reads and constants are looked through or dropped. Tensors inside a branch or loop body
 are followed out through the function's captures, and a loop's variables lead to its ``while``
 node. Every edge is exact. Nothing runs: the graph is only built, so no weight can change.
+
+A container whose ``call`` fails in the graph (``.numpy()``) is run alone eagerly, a region (see
+`_regions`), and the trace goes on past it on placeholders bound to the region's nodes.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ from typing import Any, Iterator
 import tensorflow as tf
 from keras import tree
 
+from .._blocks import TensorSpec
 from .._compat import trace_graph
+from ._eager import EagerRecorder
 from ._inputs import as_tf_specs
 from ._locate import register_converted
 from ._ops import BRANCHES, LOOPS, UNIQUIFIED, Role, op_name, role
-from ._recorder import Recorder
+from ._regions import Regions
 from ._result import Call
 
 
@@ -32,8 +37,9 @@ from ._result import Call
 _CONVERTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-class GraphRecorder(Recorder):
+class GraphRecorder(Regions):
     strategy = "graph"
+    regions_by = (EagerRecorder,)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -54,6 +60,11 @@ class GraphRecorder(Recorder):
         with self.active():
             trace_graph(f"{model.name}_trace", traced, list(signature))
         return outputs[0]
+
+    def stand_in(self, spec: TensorSpec) -> Any:
+        # A placeholder in the graph being traced (a branch's or loop body's, where the region
+        # ran): an input of nothing, never fed, as the graph is never run.
+        return tf.compat.v1.placeholder(spec.dtype, spec.shape)
 
     @contextlib.contextmanager
     def expanding(self, layer: Any) -> Iterator[None]:
@@ -173,6 +184,8 @@ class GraphRecorder(Recorder):
         for external, internal in getattr(graph, "captures", ()):
             if internal is tensor:
                 return self.sources(external)
+        if not any(tensor is t for t in getattr(graph, "inputs", ())):
+            return []  # a placeholder fed by nothing: an eager region's output unbound
         loop = self._loop_of(graph)
         return self.sources(loop.outputs[0]) if loop is not None else []
 

@@ -172,7 +172,7 @@ class Recorder:
         self.returned: dict[int, Any] = {}  # what a container's `call` returned on KerasTensors
         # Edges are resolved after the run (a while loop's op exists only once its body is
         # traced); each pending entry keeps the scope it was recorded in and its place in order.
-        self.pending: list[tuple[str | None, list[Any], tuple[str, ...], int]] = []
+        self.pending: list[tuple[str | None, list[Any], tuple[str, ...], int, bool]] = []
         self.order: dict[str, tuple] = {}
         self._seq = 0
         self._resolving: int | None = None
@@ -268,22 +268,23 @@ class Recorder:
         else:  # an op found while resolving: it goes just before the call that consumed it
             self.order[node_id] = (self._resolving, -1, len(self.order))
 
-    def connect(self, node: str | None, inputs: list[Any]) -> None:
+    def connect(self, node: str | None, inputs: list[Any], exact: bool = True) -> None:
         """Edges into ``node`` from wherever each input tensor came from, resolved in
         `finish`; ``node=None`` only resolves (a container's outputs, so ops at its end get
-        the container as their scope)."""
+        the container as their scope). ``exact=False``: the edges are inferred, whatever the
+        sources (a region inferred that ``node`` depends on the input)."""
         seq = self.order[node][0] if node is not None else self._seq + 0.5
-        self.pending.append((node, inputs, tuple(self.stack), seq))
+        self.pending.append((node, inputs, tuple(self.stack), seq, exact))
 
     def finish(self) -> None:
         """Resolve every pending edge, then put the nodes in call order."""
-        for node, inputs, stack, seq in self.pending:
+        for node, inputs, stack, seq, proven in self.pending:
             self.stack, self._resolving = list(stack), seq
             for tensor in inputs:
                 spec = spec_of(tensor)
                 for source, exact in self.sources(tensor):
                     if node is not None:
-                        self.graph.add_edge(source, node, exact=exact, spec=spec)
+                        self.graph.add_edge(source, node, exact=exact and proven, spec=spec)
         self.stack, self._resolving, self.pending = [], None, []
         keys = [self.order[node] for node in self.graph]
         if all(a < b for a, b in zip(keys, keys[1:])):

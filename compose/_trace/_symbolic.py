@@ -13,39 +13,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from keras.layers import Layer
+import keras
 
+from .._blocks import TensorSpec
+from ._eager import EagerRecorder
+from ._graph import GraphRecorder
 from ._inputs import as_symbolic
-from ._recorder import Recorder
-from ._regions import fall_back
+from ._regions import Regions
 
 
-class SymbolicRecorder(Recorder):
+class SymbolicRecorder(Regions):
     strategy = "symbolic"
     failures_are_problems = False  # any TensorFlow op stops it; the graph strategy goes on
     records_keras_ops = True
+    regions_by = (GraphRecorder, EagerRecorder)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._hopeless: list[BaseException] = []  # failures no strategy got past in a container
-
-    def on_call(self, layer: Layer, args: tuple, kwargs: dict) -> Any:
-        if self._in_leaf or layer is self.tree.model or self.session is None or not self.session.regions:
-            return super().on_call(layer, args, kwargs)
-        self.tree.path_of(layer, self.scope_path())  # known, to ask whether it is a leaf
-        if self.tree.leaf(layer):
-            return super().on_call(layer, args, kwargs)
-        mark = self.mark()
-        try:
-            return super().on_call(layer, args, kwargs)
-        except Exception as err:
-            if any(err is e for e in self._hopeless):
-                raise  # the container inside that met it tried every strategy already
-            try:
-                return fall_back(self, mark, layer, args, kwargs, err)
-            except Exception:
-                self._hopeless.append(err)
-                raise
+    def stand_in(self, spec: TensorSpec) -> Any:
+        return keras.KerasTensor(spec.shape, dtype=spec.dtype)
 
     def run(self, model: Any, specs: tuple, kwargs: dict) -> Any:
         args = as_symbolic(specs)
