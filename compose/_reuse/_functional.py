@@ -319,9 +319,9 @@ def _unique_layer_names(result: Trace, replay: Replay) -> dict[str, str]:
     names: dict[str, str] = {}
     owners: dict[str, Any] = {}
     for node, data in result.graph.nodes(data=True):
-        layer = data["layer"]
-        if data["kind"] != "layer" or layer is None:
+        if data["kind"] != "layer" or data["layer"] is None:
             continue
+        layer = replay.in_twin(data["layer"])
         owner = owners.setdefault(layer.name, layer)
         if owner is not layer:
             layer.name = replay.fresh_name(data["path"])
