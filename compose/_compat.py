@@ -8,8 +8,10 @@ and the versions it was checked against (`CHECKED`); `tests/test_compat.py` runs
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import importlib
-from typing import Any
+from typing import Any, Iterator
 
 import attrs
 import keras
@@ -155,6 +157,21 @@ def remove_node(node: Any) -> None:
         for index in range(len(records) - 1, -1, -1):
             if records[index] is node:
                 del records[index]
+
+
+@contextlib.contextmanager
+def shapes_only() -> Iterator[None]:
+    """Layers made and built inside are shapes only, and leave no trace: their variables are
+    never allocated (Keras defers a variable's initializer under a ``StatelessScope``; the
+    deferred ones are dropped on leaving) and Keras's automatic layer names go on as before."""
+    pending = list(_global_state.get_global_attribute("uninitialized_variables") or [])
+    names = copy.copy(_global_state.get_global_attribute("object_name_uids"))
+    try:
+        with keras.StatelessScope(initialize_variables=False):
+            yield
+    finally:
+        _global_state.set_global_attribute("uninitialized_variables", pending)
+        _global_state.set_global_attribute("object_name_uids", names)
 
 
 def layer_losses(layer: Any) -> list[Any]:

@@ -129,8 +129,10 @@ REFUSED = {
     # in the model.
     **{name: (ValueError, "Attempt to convert a value \\(None\\) with an unsupported type") for name in (
         "hub_roformer_v2", "hub_t5gemma", "hub_mit", "hub_flux", "hub_stable_diffusion_3")},
-    # Qwen3's per-head query norm is called in the twin on a tensor its scale does not fit.
-    "hub_qwen3": (ValueError, "Could not automatically infer the output shape / dtype of 'query_dense_layernorm'"),
+    # Qwen3's attention makes its query norm with head_dim, which the norm's config leaves out:
+    # rebuilt from it, as loading the twin would, its scale has the hidden width.
+    "hub_qwen3": (compose.TraceError, "'transformer_layer_0/self_attention/_query_dense_layer_norm' \\(Qwen3LayerNorm\\) "
+                  "is rebuilt from its config, its weight 'scale' has shape \\(8,\\), not \\(4,\\)"),
 }
 
 # Keras 3 warns at every call that the example's nested decoder drops the encoder's padding

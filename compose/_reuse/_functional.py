@@ -10,6 +10,7 @@ start a new Functional model.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Sequence
 
 import attrs
@@ -21,6 +22,7 @@ from keras import tree
 from .._blocks import Block
 from .._compat import Functional, all_layers, input_structure
 from .._errors import TraceError
+from ._rebuilt import misbuilt
 from ._replay import Replay, Unreplayable
 from .._trace import (
     EagerRecorder,
@@ -185,9 +187,10 @@ def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **c
             edge is named, with its path, reason and ``file:line``), or the recovered graph
             has no Functional form (a ``while`` loop, a layer called both inside a ``cond``'s
             branch and outside it, a variable used outside any layer, a stateful TensorFlow op,
-            a constant over the size limit), or the result computes something else than the
-            model on the trace's inputs (the message names the first recorded call that
-            differs). ``.trace`` holds the trace; the reuse page lists every reason.
+            a constant over the size limit), or a layer's own config rebuilds it with weights
+            of other shapes (the twin could not be loaded), or the result computes something
+            else than the model on the trace's inputs (the message names the first recorded
+            call that differs). ``.trace`` holds the trace; the reuse page lists every reason.
 
     Example:
         >>> import keras, numpy as np, tensorflow as tf, compose
@@ -243,6 +246,7 @@ def _twin(model: Any, inputs: tuple, leaf: Any, call_kwargs: dict, regions: bool
                 twin = keras.Model(new_inputs[0] if len(new_inputs) == 1 else list(new_inputs), outputs, name=model.name)
             except (Unreplayable, ValueError, TypeError) as err:  # Keras refusing a replayed call, too
                 raise TraceError(f"cannot convert {model.name!r} to a Functional model: {err}", trace=result) from err
+            _refuse_misbuilt(model, result)
             _verify(twin, model, inputs, call_kwargs, result, replay)
     except Exception as err:
         result = err.trace if isinstance(err, TraceError) and err.trace is not None else result
@@ -328,6 +332,39 @@ def _unique_layer_names(result: Trace, replay: Replay) -> dict[str, str]:
             owners[layer.name] = layer
         names[node] = layer.name
     return names
+
+
+def _refuse_misbuilt(model: Any, result: Trace) -> None:
+    """Refuse a twin holding a layer that its own config rebuilds with weights of other shapes:
+    loading the twin would rebuild it so and fail (`_rebuilt.misbuilt`). Keras's own layers
+    rebuild as they are, and are not checked."""
+    seen: set[int] = set()
+    for node, data in result.graph.nodes(data=True):
+        layer = data["layer"]
+        if data["kind"] != "layer" or layer is None or id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        if type(layer).__module__.split(".")[0] == "keras":
+            continue
+        reason = misbuilt(layer)
+        if reason is None:
+            continue
+        cls = type(layer).__name__
+        raise TraceError(
+            f"cannot convert {model.name!r} to a Functional model: {data['path']!r} ({cls}) is "
+            f"{reason}, so the twin could not be loaded: give {cls} a get_config that returns "
+            f"every argument its weights depend on ({_defined_at(type(layer).get_config)}), or "
+            "keep the container that makes it whole (leaf=, see the reuse page)",
+            trace=result,
+        )
+
+
+def _defined_at(function: Any) -> str:
+    """``file:line`` where ``function`` is defined, or its qualified name."""
+    try:
+        return f"{inspect.getsourcefile(function)}:{inspect.getsourcelines(function)[1]}"
+    except (OSError, TypeError):
+        return function.__qualname__
 
 
 def _verify(twin: keras.Model, model: Any, inputs: tuple, call_kwargs: dict, result: Trace, replay: Replay) -> None:
