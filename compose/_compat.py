@@ -9,6 +9,7 @@ and the versions it was checked against (`CHECKED`); `tests/test_compat.py` runs
 from __future__ import annotations
 
 import contextlib
+import copy
 import importlib
 from typing import Any, Iterator
 
@@ -181,6 +182,21 @@ def remove_node(node: Any) -> None:
                 del records[index]
 
 
+@contextlib.contextmanager
+def shapes_only() -> Iterator[None]:
+    """Layers made and built inside are shapes only, and leave no trace: their variables are
+    never allocated (Keras defers a variable's initializer under a ``StatelessScope``; the
+    deferred ones are dropped on leaving) and Keras's automatic layer names go on as before."""
+    pending = list(_global_state.get_global_attribute("uninitialized_variables") or [])
+    names = copy.copy(_global_state.get_global_attribute("object_name_uids"))
+    try:
+        with keras.StatelessScope(initialize_variables=False):
+            yield
+    finally:
+        _global_state.set_global_attribute("uninitialized_variables", pending)
+        _global_state.set_global_attribute("object_name_uids", names)
+
+
 def layer_losses(layer: Any) -> list[Any]:
     """The list in which a layer keeps the losses its last call added (``model.losses``)."""
     return layer._losses
@@ -189,21 +205,6 @@ def layer_losses(layer: Any) -> list[Any]:
 def global_seed_generator() -> Any:
     """Keras's process-wide SeedGenerator of unseeded random ops, if one was made (no new one)."""
     return _global_state.get_global_attribute(_SEED_GENERATOR_KEY)
-
-
-@contextlib.contextmanager
-def names_kept() -> Iterator[None]:
-    """Layers made inside take Keras's automatic names (``dense_3``) without moving on the
-    counters the user's next layers are named from."""
-    uids = _global_state.get_global_attribute("object_name_uids")
-    kept = dict(uids) if uids is not None else None
-    try:
-        yield
-    finally:
-        now = _global_state.get_global_attribute("object_name_uids")
-        if now is not None:
-            now.clear()
-            now.update(kept or {})
 
 
 def tf_random_state() -> Any:

@@ -193,3 +193,72 @@ def test_a_fixed_batch_in_the_inputs_stays_open_in_the_twin():
     assert twin.input_shape == (None, 2, 3)
     x = np.ones((5, 2, 3), "float32")
     np.testing.assert_allclose(twin(x), model(x), atol=1e-6)
+
+
+@keras.saving.register_keras_serializable(package="test_functional_twins")
+class HeadNorm(layers.Layer):
+    """keras_hub's Qwen3 query norm: a scale of ``head_dim`` if given, else of the input's width,
+    and a config without ``head_dim``."""
+
+    def __init__(self, head_dim=None, **kwargs):
+        super().__init__(**kwargs)
+        self.head_dim = head_dim
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(shape=(self.head_dim or input_shape[-1],), initializer="ones", name="scale")
+
+    def call(self, x):
+        return x * self.scale
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("head_dim", None)  # as Qwen3LayerNorm's get_config leaves it out
+        return config
+
+
+@keras.saving.register_keras_serializable(package="test_functional_twins")
+class HeadsAttention(layers.Layer):
+    """Makes its norm with ``head_dim`` and builds it on the hidden shape, as Qwen3's does; its
+    own config is complete."""
+
+    def __init__(self, heads=2, **kwargs):
+        super().__init__(**kwargs)
+        self.heads = heads
+
+    def build(self, input_shape):
+        self.query = layers.Dense(input_shape[-1], name="query")
+        self.query.build(input_shape)
+        self.norm = HeadNorm(head_dim=input_shape[-1] // self.heads, name="norm")
+        self.norm.build(input_shape)
+
+    def call(self, x):
+        q = self.query(x)
+        length, width = q.shape[1:]
+        return ops.reshape(self.norm(ops.reshape(q, (-1, length, self.heads, width // self.heads))), (-1, length, width))
+
+    def get_config(self):
+        return {**super().get_config(), "heads": self.heads}
+
+
+class HeadsModel(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.attention = HeadsAttention(name="attention")
+
+    def call(self, x):
+        return self.attention(x)
+
+
+def test_a_layer_its_config_would_rebuild_with_other_weights_is_opened_so_the_twin_loads(tmp_path):
+    # Kept whole, the norm would load with a scale of the hidden width (8), not head_dim (4),
+    # and the loaded twin would fail; opened, its scale is held as it is.
+    model = HeadsModel()
+    x = np.random.default_rng(0).standard_normal((2, 3, 8)).astype("float32")
+    model(x)
+    twin = compose.to_functional(model, x)
+    assert not any(isinstance(layer, HeadNorm) for layer in twin.layers)
+    assert any(v is model.attention.norm.scale for v in twin.weights)
+    np.testing.assert_allclose(saved_and_loaded(twin, tmp_path)(x), model(x), atol=1e-6)
+    # The container that makes the norm right, kept whole, loads too.
+    twin = compose.to_functional(model, x, leaf=HeadsAttention)
+    np.testing.assert_allclose(saved_and_loaded(twin, tmp_path)(x), model(x), atol=1e-6)

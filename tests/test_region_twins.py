@@ -9,7 +9,7 @@ import tensorflow as tf
 from keras import layers
 
 import compose
-from compose._reuse import TFOp
+from compose._reuse import SpecFromCall, TFOp
 
 
 class Block(layers.Layer):
@@ -115,3 +115,88 @@ def test_an_eager_region_is_refused_by_name():
         compose.to_functional(model, (None, 8))
     with pytest.raises(compose.TraceError, match=r"cannot extract intermediates of 'with_eager': 'holder/inner' was traced eagerly"):
         compose.intermediates(model, keras.Input((8,)), paths="embed")
+
+
+# Leaves whose `compute_output_shape` does not describe their call (keras_hub's rotary embeddings
+# and XLNet's segment matrix do this). Keras takes a layer's spec on KerasTensors from that method,
+# so the container calling them cannot run symbolically (a graph region), and a twin calling them
+# on KerasTensors must take their spec from their call.
+
+
+@keras.saving.register_keras_serializable(package="test_region_twins")
+class PairFromOneShape(layers.Layer):
+    """Returns a pair; its compute_output_shape, written for one input, says one tensor."""
+
+    def call(self, q, k):
+        return q * 2.0, k - 1.0
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+@keras.saving.register_keras_serializable(package="test_region_twins")
+class ShapeForAnotherSignature(layers.Layer):
+    """A cos/sin pair; its compute_output_shape expects a list of shapes and raises on one."""
+
+    def call(self, x, start_index=0):
+        angles = keras.ops.cumsum(keras.ops.ones_like(x), axis=1) + start_index
+        return keras.ops.cos(angles), keras.ops.sin(angles)
+
+    def compute_output_shape(self, input_shape):
+        length = len(input_shape[1])  # an int here: TypeError
+        return [(None, length, 8)] * 2
+
+
+@keras.saving.register_keras_serializable(package="test_region_twins")
+class BoolMatrixAsInput(layers.Layer):
+    """A boolean (batch, n, n) matrix from (batch, n); its compute_output_shape says (batch, n),
+    of the layer's float dtype."""
+
+    def call(self, x):
+        return keras.ops.expand_dims(x, 1) > keras.ops.expand_dims(x, 2)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+class UsesMisdescribedLeaves(layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.q, self.k = layers.Dense(8, name="q"), layers.Dense(8, name="k")
+        self.pair, self.angles = PairFromOneShape(name="pair"), ShapeForAnotherSignature(name="angles")
+        self.matrix = BoolMatrixAsInput(name="matrix")
+
+    def call(self, x):
+        q, k = self.pair(self.q(x), self.k(x))
+        cos, sin = self.angles(q)
+        scores = tf.matmul(q * cos, k * sin, transpose_b=True)
+        order = self.matrix(tf.reduce_mean(x, axis=-1))
+        return tf.where(order, scores, -scores)
+
+
+class MisdescribedLeavesNet(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.embed = layers.Dense(8, name="embed")
+        self.body = UsesMisdescribedLeaves(name="body")
+
+    def call(self, x):
+        return self.body(self.embed(x))
+
+
+def test_leaves_whose_keras_spec_misdescribes_their_call_are_called_for_their_spec(tmp_path):
+    model = MisdescribedLeavesNet(name="misdescribed")
+    x = data((3, 5, 8))
+    model(x)
+    assert [(run.name, run.path) for run in compose.trace(model, (None, 5, 8)).strategies if run.finished] == [
+        ("symbolic", None), ("graph", "body")]
+    twin = compose.to_functional(model, (None, 5, 8))
+    np.testing.assert_allclose(twin(x), model(x), rtol=1e-6, atol=1e-6)
+    # The same layer objects, each called through a layer that takes its spec from its call.
+    held = {layer.layer.name: layer.layer for layer in twin.layers if isinstance(layer, SpecFromCall)}
+    assert held == {"pair": model.body.pair, "angles": model.body.angles, "matrix": model.body.matrix}
+    assert twin.get_layer(twin.compose_layer_names["body/pair"]).layer is model.body.pair
+    path = str(tmp_path / "twin.keras")
+    twin.save(path)
+    np.testing.assert_allclose(keras.saving.load_model(path)(x), model(x), rtol=1e-6, atol=1e-6)
+    assert keras.models.clone_model(twin)(x).shape == (3, 5, 5)  # new weights, same architecture

@@ -5,3 +5,4 @@ from ._clone import clone as clone
 from ._functional import intermediates as intermediates
 from ._functional import to_functional as to_functional
 from ._op_layers import TFOp as TFOp
+from ._by_call import SpecFromCall as SpecFromCall

@@ -10,7 +10,6 @@ start a new Functional model.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, Sequence
 
 import attrs
@@ -20,8 +19,9 @@ import tensorflow as tf
 from keras import tree
 
 from .._blocks import Block
-from .._compat import Functional, all_layers, input_structure, names_kept
+from .._compat import Functional, input_structure
 from .._errors import TraceError
+from ._rebuilt import made_again_as_it_is
 from ._replay import Replay, Unreplayable
 from .._trace import (
     EagerRecorder,
@@ -44,8 +44,8 @@ def _kept_whole(layer: keras.layers.Layer) -> bool:
     the model's code:
 
     - Blocks: they save by their config and keep checking their call signature in the twin;
-    - leaf layers (as a trace has them), unless Keras cannot make them again from their config
-      (`_saves_by_config`) and they compute no Keras mask: those are opened, their ops
+    - leaf layers (as a trace has them), unless loading would not make them again as they are
+      (`made_again_as_it_is`) and they compute no Keras mask: those are opened, their ops
       replayed and their weights held;
     - Functional and Sequential models whose layers all save by their config (a Sequential one
       holding a container of the user's own that Keras cannot find without the user's code is
@@ -58,7 +58,7 @@ def _kept_whole(layer: keras.layers.Layer) -> bool:
         inside = [sub for sub in layer.layers if not isinstance(sub, keras.layers.InputLayer)]
         unregistered = isinstance(layer, keras.Sequential) and any(map(_unregistered_container, inside))
         return not unregistered and all(map(_saved_inside, inside))
-    return default_leaf(layer) and (_computes_masks(layer) or _saves_by_config(layer))
+    return default_leaf(layer) and (_computes_masks(layer) or made_again_as_it_is(layer))
 
 
 def _computes_masks(layer: keras.layers.Layer) -> bool:
@@ -72,7 +72,7 @@ def _saved_inside(layer: keras.layers.Layer) -> bool:
     config, or, nested Functional or Sequential, by theirs."""
     if isinstance(layer, (Functional, keras.Sequential)):
         return _kept_whole(layer)
-    return isinstance(layer, Block) or _saves_by_config(layer)
+    return isinstance(layer, Block) or made_again_as_it_is(layer)
 
 
 def _unregistered_container(layer: keras.layers.Layer) -> bool:
@@ -82,28 +82,6 @@ def _unregistered_container(layer: keras.layers.Layer) -> bool:
         return False
     cls = type(layer)
     return keras.saving.get_registered_object(keras.saving.get_registered_name(cls)) is not cls
-
-
-def _saves_by_config(layer: keras.layers.Layer) -> bool:
-    """Whether Keras can make ``layer`` again from its serialized config in safe mode, as
-    loading the twin would. Some layers cannot, Keras's own included: one made with a dtype
-    policy object (keras_hub passes ``dtype=self.dtype_policy``), which Keras's automatic
-    ``get_config`` refuses; an ``Activation`` of a lambda, which safe mode refuses; a config
-    holding layers its ``from_config`` does not rebuild. The copy is made unbuilt (its build
-    config dropped), so that no weights are allocated for it, and leaves Keras's name counters
-    as they were."""
-    try:
-        # Loading a twin finds the user's classes as the user tells Keras to (registration,
-        # custom_objects); what is checked here is the config itself.
-        classes = {keras.saving.get_registered_name(type(sub)): type(sub) for sub in all_layers(layer)}
-        with warnings.catch_warnings(), names_kept(), keras.saving.custom_object_scope(classes):
-            warnings.simplefilter("ignore")  # Keras warns of a lambda in the config, then refuses it
-            config = keras.saving.serialize_keras_object(layer)
-            config = {key: value for key, value in config.items() if key != "build_config"}
-            keras.saving.deserialize_keras_object(config, safe_mode=True)
-    except Exception:  # noqa: BLE001 - any failure to make it again means the twin would not load
-        return False
-    return True
 
 
 def intermediates(model: keras.layers.Layer, *inputs: Any, paths: str | Sequence[str], **call_kwargs: Any) -> dict[str, Any]:
@@ -236,9 +214,10 @@ def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **c
             edge is named, with its path, reason and ``file:line``), or the recovered graph
             has no Functional form (a ``while`` loop, a layer called both inside a ``cond``'s
             branch and outside it, a variable used outside any layer, a stateful TensorFlow op,
-            a constant over the size limit), or the result computes something else than the
-            model on the trace's inputs (the message names the first recorded call that
-            differs). ``.trace`` holds the trace; the reuse page lists every reason.
+            a constant over the size limit), or a layer's own config rebuilds it with weights
+            of other shapes (the twin could not be loaded), or the result computes something
+            else than the model on the trace's inputs (the message names the first recorded
+            call that differs). ``.trace`` holds the trace; the reuse page lists every reason.
 
     Example:
         >>> import keras, numpy as np, tensorflow as tf, compose
@@ -370,9 +349,9 @@ def _unique_layer_names(result: Trace, replay: Replay) -> dict[str, str]:
     names: dict[str, str] = {}
     owners: dict[str, Any] = {}
     for node, data in result.graph.nodes(data=True):
-        layer = data["layer"]
-        if data["kind"] != "layer" or layer is None:
+        if data["kind"] != "layer" or data["layer"] is None:
             continue
+        layer = replay.in_twin(data["layer"])
         owner = owners.setdefault(layer.name, layer)
         if owner is not layer:
             layer.name = replay.fresh_name(data["path"])

@@ -11,6 +11,11 @@ the result shares them. What sat between the layers is rebuilt by strategy:
   looked through, a value TensorFlow can fold (``tf.ones((8, 8))``, a static shape) becomes a
   constant, and a tensor captured by a branch leads back to its outer value.
 
+A layer is called as Keras calls it on KerasTensors, which takes its outputs' spec from its
+``compute_output_shape`` where it has one; where that spec disagrees with the recorded call
+(a pair said to be one tensor, a boolean matrix said to be its float input) or cannot be
+computed, the layer is called through a `SpecFromCall`, which takes it from the call.
+
 A trace with regions (containers the symbolic strategy could not run, traced by the graph
 strategy) is replayed as one: a region's input placeholders stand for the outer KerasTensors,
 and the KerasTensors made for its outputs for its output tensors (the trace's ``stands_for``).
@@ -41,6 +46,7 @@ from keras import tree
 
 from .._compat import CondBranchGraph, WhileBodyGraph, function_graph, keras_history, node_arguments
 from . import _op_layers
+from ._by_call import SpecFromCall
 from ._cond import Cond
 from ._held import Constant, ConstantTooLarge, HeldWeight
 from .._trace import BRANCHES, LOOPS, ModelSnapshot, Role, Trace, is_identity_keras_op, op_name, role, tensors
@@ -79,6 +85,7 @@ class Replay:
         if parent is not None:
             self._tf_nodes, self._state, self._variables = parent._tf_nodes, parent._state, parent._variables
             self._names, self._placed, self._stands_for = parent._names, parent._placed, parent._stands_for
+            self._by_call = parent._by_call
             return
         # Across a region's border (a container another strategy traced): its placeholders
         # stand for the outer KerasTensors, the outer KerasTensors made for its outputs for them.
@@ -94,6 +101,7 @@ class Replay:
         self._variables = {id(_handle(v)): v for v in result.model.weights}
         self._names = {layer.name for _, layer in result.graph.nodes(data="layer") if layer is not None}
         self._placed: dict[int, Any] = {}  # id of a layer -> the branch graph it is called in (or None)
+        self._by_call: dict[int, SpecFromCall] = {}  # id of a layer -> the SpecFromCall calling it
 
     @contextlib.contextmanager
     def kept_on_success(self) -> Iterator[None]:
@@ -123,7 +131,9 @@ class Replay:
                 # A layer computes on its tensors only if they are in the graph: a constant
                 # argument (positions for an embedding) becomes a `Constant` layer's output.
                 args, kwargs = tree.map_structure(self._anchored, (args, kwargs))
-            self._bind(call.outputs, target(*args, **kwargs))
+                self._bind(call.outputs, self._layer_call(target, call.outputs, args, kwargs))
+            else:
+                self._bind(call.outputs, target(*args, **kwargs))
         self._where = None
         outputs = self.trace.graph.graph["outputs"] if outputs is None else outputs
         return tree.map_structure(self._anchored, self._map(outputs))
@@ -137,6 +147,35 @@ class Replay:
         if inside:
             raise Unreplayable(node, f"is called inside {self._control_name(inside[0])}: its outputs exist only when it runs")
         return self._map(call.outputs)
+
+    def _layer_call(self, layer: keras.layers.Layer, recorded: Any, args: Any, kwargs: Any) -> Any:
+        """``layer`` called on the new tensors; through a `SpecFromCall` where the spec Keras
+        gives its outputs on KerasTensors (from the layer's ``compute_output_shape``) cannot be
+        computed or disagrees with what its call returned in the trace."""
+        wrapper = self._by_call.get(id(layer))
+        if wrapper is None:
+            try:
+                outputs = layer(*args, **kwargs)
+            except Exception as err:  # noqa: BLE001 - tried again through its call, else raised
+                failure: Exception | None = err
+            else:
+                if _same_specs(recorded, outputs):
+                    return outputs
+                failure = None
+            wrapper = SpecFromCall(layer, name=self.fresh_name(self._where or layer.name))
+            try:
+                outputs = wrapper(*args, **kwargs)
+            except Exception:
+                if failure is not None:
+                    raise failure from None  # the layer's own error, as Keras reported it
+                raise
+            self._by_call[id(layer)] = wrapper
+            return outputs
+        return wrapper(*args, **kwargs)
+
+    def in_twin(self, layer: keras.layers.Layer) -> keras.layers.Layer:
+        """The layer of the twin that calls ``layer``: itself, or the `SpecFromCall` holding it."""
+        return self._by_call.get(id(layer), layer)
 
     # -- control flow ----------------------------------------------------------------------------
 
@@ -413,6 +452,22 @@ _INLINE_CONSTANT = 1024
 def _in_graph(tensor: Any) -> bool:
     """A tensor of a graph being built (a FuncGraph's), not a concrete value."""
     return isinstance(tensor, tf.Tensor) and not isinstance(tensor, keras.KerasTensor) and not hasattr(tensor, "numpy")
+
+
+def _same_specs(recorded: Any, new: Any) -> bool:
+    """Whether the new tensors match the recorded ones in number, dtype and rank, and in every
+    dim both know."""
+    old, fresh = tensors(recorded), tensors(new)
+    if len(old) != len(fresh):
+        return False
+    for o, f in zip(old, fresh):
+        if keras.backend.standardize_dtype(o.dtype) != keras.backend.standardize_dtype(f.dtype):
+            return False
+        if getattr(o.shape, "rank", 0) is None:
+            continue  # a graph tensor of unknown rank: nothing to compare
+        if len(o.shape) != len(f.shape) or any(a is not None and b is not None and a != b for a, b in zip(o.shape, f.shape)):
+            return False
+    return True
 
 
 def _control_graphs(outputs: Any) -> list[Any]:
