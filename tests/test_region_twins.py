@@ -2,11 +2,14 @@
 traced alone by the graph strategy, are replayed inside the symbolic replay; an eager region is
 refused by name."""
 
+import math
+import os
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from keras import layers
+from keras import layers, ops
 
 import compose
 from compose._reuse import TFOp
@@ -115,3 +118,70 @@ def test_an_eager_region_is_refused_by_name():
         compose.to_functional(model, (None, 8))
     with pytest.raises(compose.TraceError, match=r"cannot extract intermediates of 'with_eager': 'holder/inner' was traced eagerly"):
         compose.intermediates(model, keras.Input((8,)), paths="embed")
+
+
+class MixFFN(layers.Layer):
+    """keras_hub's MiT mix-FFN: tokens put back on their image for a depthwise conv, with the
+    batch size read by ops.shape, which is None on a KerasTensor."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = layers.Dense(8, name="dense")
+        self.conv = layers.DepthwiseConv2D(3, padding="same", name="conv")
+
+    def call(self, x):
+        shape = ops.shape(x)
+        batch, side, channels = shape[0], int(math.sqrt(shape[1])), shape[2]
+        image = ops.reshape(self.dense(x), (batch, side, side, channels))
+        return x + ops.reshape(self.conv(image), (batch, -1, channels))
+
+
+class MergedHeads(layers.Layer):
+    """keras_hub's Gemma3n attention: heads split off and merged back with the token dims read
+    by ops.shape (``ops.shape(x)[:-1] + (-1,)``), the output projection built in `build`."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.query = layers.Dense(8, name="query")
+        self.out = layers.Dense(8, name="out")
+
+    def build(self, input_shape):
+        self.query.build(input_shape)
+        self.out.build(input_shape)
+
+    def call(self, x):
+        tokens = ops.shape(x)[:-1]
+        heads = ops.softmax(ops.reshape(self.query(x), tokens + (2, 4)), axis=-1)
+        return self.out(ops.reshape(heads, tokens + (-1,)))
+
+
+class Patches(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.embed = layers.Dense(8, name="embed")
+        self.mix = MixFFN(name="mix")
+        self.heads = MergedHeads(name="heads")
+        self.head = layers.Dense(2, name="head")
+
+    def call(self, x):
+        return self.head(self.heads(self.mix(self.embed(x))))
+
+
+def test_dims_the_model_computes_when_it_runs_are_computed_by_the_twin(tmp_path):
+    model = Patches(name="patches")
+    model(data((2, 16, 3)))
+    trace = compose.trace(model, (None, 16, 3))
+    # A symbolic record would hold reshapes to (None, 4, 4, 8): both containers are graph regions.
+    fallbacks = [(run.name, run.path, run.finished) for run in trace.strategies if run.path is not None]
+    assert fallbacks == [("symbolic", "mix", False), ("graph", "mix", True), ("symbolic", "heads", False), ("graph", "heads", True)]
+    assert "keras.ops.reshape is given an unknown dim: newshape=(None, 4, 4, 8)" in trace.strategies[1].reason
+    twin = compose.to_functional(model, (None, 16, 3))
+    path = os.path.join(tmp_path, "twin.keras")
+    twin.save(path)
+    loaded = keras.saving.load_model(path)  # safe mode
+    clone = keras.models.clone_model(twin)  # fresh layers, built on the twin's shapes
+    for batch in (1, 2, 5):
+        x = data((batch, 16, 3))
+        np.testing.assert_allclose(twin(x), model(x), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(loaded(x), model(x), rtol=1e-5, atol=1e-6)
+        assert clone(x).shape == (batch, 16, 2)
