@@ -29,8 +29,8 @@ from ._recorder import tensors as tensors
 from ._result import Call as Call
 from ._result import Coverage as Coverage
 from ._result import Problem as Problem
-from ._result import reason_of as reason_of
 from ._result import Trace as Trace
+from ._result import reason_of as reason_of
 from ._result import show_in_notebooks as show_in_notebooks
 from ._snapshot import ModelSnapshot as ModelSnapshot
 from ._tracing import recording as recording
