@@ -262,3 +262,33 @@ def test_a_layer_its_config_would_rebuild_with_other_weights_is_opened_so_the_tw
     # The container that makes the norm right, kept whole, loads too.
     twin = compose.to_functional(model, x, leaf=HeadsAttention)
     np.testing.assert_allclose(saved_and_loaded(twin, tmp_path)(x), model(x), atol=1e-6)
+
+
+class BatchCentered(keras.Model):
+    """Code written for a configured batch size: where the batch size is unknown (a KerasTensor's
+    is None), it tiles the batch mean to ``batch_size`` rows, the size of the trace's inputs."""
+
+    def __init__(self, batch_size, **kwargs):
+        super().__init__(**kwargs)
+        self.batch_size = batch_size
+        self.body = layers.Dense(4, name="body")
+
+    def call(self, x):
+        h = self.body(x)
+        rows = h.shape[0] or self.batch_size
+        return h - ops.tile(ops.mean(h, axis=0, keepdims=True), (rows, 1))
+
+
+def test_a_size_baked_in_where_the_batch_is_open_is_refused_by_name():
+    model = BatchCentered(2, name="centered")
+    x = np.random.default_rng(0).standard_normal((2, 3)).astype("float32")
+    model(x)
+    # Right on the trace's batch size, wrong on any other: the second size shows it.
+    message = (
+        r"the result fails where the model runs on inputs one larger in each dim it leaves open "
+        r"\(shapes \[\(3, 3\)\] for \[\(2, 3\)\]\) \(.*\); the first recorded call that differs "
+        r"is the op 'tile'"
+    )
+    with pytest.raises(compose.TraceError, match=message):
+        compose.to_functional(model, x)
+    assert compose.to_functional(model, keras.Input(batch_shape=(2, 3)))(x).shape == (2, 4)  # a fixed batch: no other size to try

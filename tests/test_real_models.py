@@ -94,25 +94,14 @@ HIDDEN = {
 # entry when compose learns to convert that model.
 REFUSED = {
     # A Keras tensor made by a Functional model built inside the model's `call` (the example
-    # builds a fresh `keras.Model` on every call): no recorded call produced it. Traced again by one strategy for the whole model, the twin computes something else from
-    # the first layer after the patches on (the model built in `call` is not in it), or meets
-    # the same tensor: which error is reported depends on the Keras names earlier models took.
+    # builds a fresh `keras.Model` on every call): no recorded call produced it. Traced again by
+    # one strategy for the whole model, the twin computes something else from the first layer
+    # after the patches on (the model built in `call` is not in it), or meets the same tensor:
+    # which error is reported depends on the Keras names earlier models took.
     "perceiver": (compose.TraceError, "takes a tensor from 'functional.*', which was not recorded"
                   "|computes output 0 differently from the model .* 'patch_encoder/projection'"),
-    # clone_model rebuilds a layer of the twin on an unknown (None) dim that a Keras op of the
-    # twin gives its input (a TFOp keeps the shapes the trace proved; a Keras op cannot).
-    **{name: (ValueError, "Shapes used to initialize variables must be fully-defined") for name in (
-        "hub_gemma3n", "hub_roformer_v2", "hub_dinov3")},
-    # ESM: clone_model rebuilds the attention's output Dense on an unknown (None) last dim: the
-    # twin's Reshape to (batch, length, -1) cannot prove it from the unknown batch, nor could the
-    # graph trace.
-    "hub_esm": (ValueError, "Shapes used to initialize variables must be fully-defined"),
     # RWKV-7's time-mix loop builds a TensorArray: no pure numeric op to rebuild.
     "hub_rwkv7": (compose.TraceError, "'TensorListReserve' works on strings, files, resources"),
-    # A Reshape of the twin gets an unknown (None) dim in its target shape, computed at run time
-    # in the model.
-    **{name: (ValueError, "Attempt to convert a value \\(None\\) with an unsupported type") for name in (
-        "hub_t5gemma", "hub_mit", "hub_flux", "hub_stable_diffusion_3")},
 }
 
 # Keras 3 warns at every call that the example's nested decoder drops the encoder's padding

@@ -2,11 +2,14 @@
 traced alone by the graph strategy, are replayed inside the symbolic replay; an eager region is
 refused by name."""
 
+import math
+import os
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from keras import layers
+from keras import layers, ops
 
 import compose
 from compose._reuse import SpecFromCall, TFOp
@@ -200,3 +203,70 @@ def test_leaves_whose_keras_spec_misdescribes_their_call_are_called_for_their_sp
     twin.save(path)
     np.testing.assert_allclose(keras.saving.load_model(path)(x), model(x), rtol=1e-6, atol=1e-6)
     assert keras.models.clone_model(twin)(x).shape == (3, 5, 5)  # new weights, same architecture
+
+
+class MixFFN(layers.Layer):
+    """keras_hub's MiT mix-FFN: tokens put back on their image for a depthwise conv, with the
+    batch size read by ops.shape, which is None on a KerasTensor."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = layers.Dense(8, name="dense")
+        self.conv = layers.DepthwiseConv2D(3, padding="same", name="conv")
+
+    def call(self, x):
+        shape = ops.shape(x)
+        batch, side, channels = shape[0], int(math.sqrt(shape[1])), shape[2]
+        image = ops.reshape(self.dense(x), (batch, side, side, channels))
+        return x + ops.reshape(self.conv(image), (batch, -1, channels))
+
+
+class MergedHeads(layers.Layer):
+    """keras_hub's Gemma3n attention: heads split off and merged back with the token dims read
+    by ops.shape (``ops.shape(x)[:-1] + (-1,)``), the output projection built in `build`."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.query = layers.Dense(8, name="query")
+        self.out = layers.Dense(8, name="out")
+
+    def build(self, input_shape):
+        self.query.build(input_shape)
+        self.out.build(input_shape)
+
+    def call(self, x):
+        tokens = ops.shape(x)[:-1]
+        heads = ops.softmax(ops.reshape(self.query(x), tokens + (2, 4)), axis=-1)
+        return self.out(ops.reshape(heads, tokens + (-1,)))
+
+
+class Patches(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.embed = layers.Dense(8, name="embed")
+        self.mix = MixFFN(name="mix")
+        self.heads = MergedHeads(name="heads")
+        self.head = layers.Dense(2, name="head")
+
+    def call(self, x):
+        return self.head(self.heads(self.mix(self.embed(x))))
+
+
+def test_dims_the_model_computes_when_it_runs_are_computed_by_the_twin(tmp_path):
+    model = Patches(name="patches")
+    model(data((2, 16, 3)))
+    trace = compose.trace(model, (None, 16, 3))
+    # A symbolic record would hold reshapes to (None, 4, 4, 8): both containers are graph regions.
+    fallbacks = [(run.name, run.path, run.finished) for run in trace.strategies if run.path is not None]
+    assert fallbacks == [("symbolic", "mix", False), ("graph", "mix", True), ("symbolic", "heads", False), ("graph", "heads", True)]
+    assert "keras.ops.reshape is given an unknown dim: newshape=(None, 4, 4, 8)" in trace.strategies[1].reason
+    twin = compose.to_functional(model, (None, 16, 3))
+    path = os.path.join(tmp_path, "twin.keras")
+    twin.save(path)
+    loaded = keras.saving.load_model(path)  # safe mode
+    clone = keras.models.clone_model(twin)  # fresh layers, built on the twin's shapes
+    for batch in (1, 2, 5):
+        x = data((batch, 16, 3))
+        np.testing.assert_allclose(twin(x), model(x), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(loaded(x), model(x), rtol=1e-5, atol=1e-6)
+        assert clone(x).shape == (batch, 16, 2)

@@ -31,7 +31,9 @@ from .._trace import (
     as_arrays,
     ExactLeafRule,
     default_leaf,
+    larger_arrays,
     normalize,
+    reason_of,
     recording,
     resolve_paths,
     trace_whole_or_regions,
@@ -203,7 +205,9 @@ def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **c
     variables, so training the result trains them. A recorded ``tf.cond`` (a Python ``if`` on
     a tensor) becomes a `Cond` layer holding each branch as a Functional model of the model's
     layers. Before it is returned, the result is run on the trace's inputs (and on inputs taking
-    each branch of its conds, where some can be found) and compared with the model.
+    each branch of its conds, where some can be found, and on inputs one larger in each dim it
+    leaves open, such as the batch size, where the model runs on them) and compared with the
+    model.
 
     ``training=False`` asks for the inference twin: layers the call does not reach then (a
     noise layer behind ``if training:``, a dropout the fused attention skips) are left out
@@ -362,26 +366,47 @@ def _unique_layer_names(result: Trace, replay: Replay) -> dict[str, str]:
 
 def _verify(twin: keras.Model, model: Any, inputs: tuple, call_kwargs: dict, result: Trace, replay: Replay) -> None:
     """Run ``twin`` and ``model`` on the trace's inputs (or arrays made for its specs) and refuse
-    a twin computing something else, naming the first recorded call whose values differ. Where
-    the twin holds a `Cond`, inputs taking its other branch are tried too (`_branch_inputs`).
-    Outputs that differ between two runs of the model on other random draws (sampling) are not
-    compared; the others are, dropout or not. The model's variables are put back after each run."""
-    for k, arrays in enumerate(_branch_inputs(twin, replay, as_arrays(normalize(model, inputs)))):
-        differs = _first_difference(twin, model, arrays, call_kwargs)
+    a twin computing something else or failing, naming the first recorded call that differs.
+    Where the twin holds a `Cond`, inputs taking its other branch are tried too
+    (`_branch_inputs`). Where the twin leaves dims open (the batch size, always, for concrete
+    inputs), inputs one larger in each are tried too, where the model runs on them: a size the
+    trace baked in where the model computes it at run time shows there, not in the user's
+    hands later. Outputs that differ between two runs of the model on other random draws
+    (sampling) are not compared; the others are, dropout or not. The model's variables are put
+    back after each run."""
+    given = normalize(model, inputs)
+    arrays = as_arrays(given)
+    conds = ", ".join(repr(name) for name, _ in replay.predicates)
+    checks = [
+        (candidate, "the trace's inputs" if k == 0 else f"inputs taking another branch of {conds} than the trace's")
+        for k, candidate in enumerate(_branch_inputs(twin, replay, arrays))
+    ]
+    larger = larger_arrays(given)
+    if _shapes(larger) != _shapes(arrays):
+        checks.append((larger, f"inputs one larger in each dim it leaves open (shapes {_shapes(larger)} for {_shapes(arrays)})"))
+    for candidate, on in checks:
+        try:
+            expected = _model_outputs(model, candidate, call_kwargs)
+        except Exception:  # noqa: BLE001 - only on the larger inputs: the model fixes those sizes
+            if candidate is not larger:
+                raise
+            continue
+        differs = _difference(twin, model, candidate, expected)
         if differs is None:
             continue
-        index, diff = differs
-        conds = ", ".join(repr(name) for name, _ in replay.predicates)
-        on = "the trace's inputs" if k == 0 else f"inputs taking another branch of {conds} than the trace's"
+        what, detail, error = differs
         raise TraceError(
-            f"cannot convert {model.name!r} to a Functional model: the result computes output "
-            f"{index} differently from the model on {on} ({diff}); "
-            f"{_diverging_call(twin, model, arrays, call_kwargs, result, replay)}: the model's "
+            f"cannot convert {model.name!r} to a Functional model: the result {what} on {on} ({detail}); "
+            f"{_diverging_call(twin, model, candidate, call_kwargs, result, replay)}: the model's "
             "call uses something the trace could not see (a Python value computed from a "
             "tensor's shape or contents, a random draw): report the model, or convert with "
             "fixed input shapes",
             trace=result,
-        )
+        ) from error
+
+
+def _shapes(arrays: tuple) -> list[tuple]:
+    return [tuple(np.shape(a)) for a in tree.flatten(arrays)]
 
 
 def _run(model: Any, run: Any) -> Any:
@@ -399,22 +424,33 @@ def _twin_input(arrays: tuple) -> Any:
     return arrays[0] if len(arrays) == 1 else list(arrays)
 
 
-def _first_difference(twin: keras.Model, model: Any, arrays: tuple, call_kwargs: dict) -> tuple[int, str] | None:
-    """(output index, how it differs) of the first output where ``twin`` and ``model`` differ on
-    ``arrays``, or None."""
+def _model_outputs(model: Any, arrays: tuple, call_kwargs: dict) -> list[tuple[Any, Any]]:
+    """What ``model`` returns on ``arrays``, and again on other random draws (flat, paired):
+    outputs that depend on the draws differ."""
     def on_other_draws() -> Any:
         _other_draws(model)
         return model(*arrays, **call_kwargs)
 
     expected = tree.flatten(_run(model, lambda: model(*arrays, **call_kwargs)))
     again = tree.flatten(_run(model, on_other_draws))
-    mine = tree.flatten(_run(model, lambda: twin(_twin_input(arrays))))
-    for index, (want, same, got) in enumerate(zip(expected, again, mine)):
+    return list(zip(expected, again))
+
+
+def _difference(twin: keras.Model, model: Any, arrays: tuple, expected: list[tuple[Any, Any]]) -> tuple[str, str, Exception | None] | None:
+    """How ``twin`` differs from the model's ``expected`` outputs on ``arrays``, as (what, detail,
+    the twin's error): ``computes output 1 differently from the model``, ``max abs diff 0.5``; or
+    ``fails where the model runs``, ``ValueError: ...``. None where it does not."""
+    try:
+        mine = tree.flatten(_run(model, lambda: twin(_twin_input(arrays))))
+    except Exception as err:  # noqa: BLE001 - any failure of the twin where the model ran
+        return "fails where the model runs", reason_of(err), err
+    for index, ((want, same), got) in enumerate(zip(expected, mine)):
         want, same, got = (np.asarray(keras.ops.convert_to_numpy(t)) for t in (want, same, got))
         if want.shape != same.shape or not np.array_equal(want, same):
             continue  # the model itself gives other values each run
         if want.shape != got.shape or not np.allclose(got, want, rtol=1e-5, atol=1e-5):
-            return index, ("shape " + str(got.shape) if want.shape != got.shape else f"max abs diff {np.max(np.abs(got - want)):.3g}")
+            diff = "shape " + str(got.shape) if want.shape != got.shape else f"max abs diff {np.max(np.abs(got - want)):.3g}"
+            return f"computes output {index} differently from the model", diff, None
     return None
 
 
@@ -457,7 +493,8 @@ def _branch_inputs(twin: keras.Model, replay: Replay, arrays: tuple) -> list[tup
 
 def _diverging_call(twin: keras.Model, model: Any, arrays: tuple, call_kwargs: dict, result: Trace, replay: Replay) -> str:
     """Which recorded call first gives other values in the twin than in an eager run of the
-    model on ``arrays``, in call order: said as ``the first call that differs is ...``."""
+    model on ``arrays``, or fails there, in call order: said as ``the first call that differs
+    is ...``."""
     with recording(model, arrays, call_kwargs) as session:
         recorder, error = session.run(EagerRecorder)
     if error is not None:
@@ -477,16 +514,33 @@ def _diverging_call(twin: keras.Model, model: Any, arrays: tuple, call_kwargs: d
     inside = f"it differs inside a branch of {', '.join(repr(name) for name, _ in replay.predicates)}"
     if not compared:
         return inside if replay.predicates else "no recorded call could be compared"
-    probe = keras.Model(input_structure(twin), [t for _, new, _ in compared for t in new])
-    got = iter(tree.flatten(_run(model, lambda: probe(_twin_input(arrays)))))
-    for node, new, values in compared:
-        for want, mine in zip(values, [next(got) for _ in new]):
-            want, mine = np.asarray(keras.ops.convert_to_numpy(want)), np.asarray(keras.ops.convert_to_numpy(mine))
-            if want.shape != mine.shape or not np.allclose(mine, want, rtol=1e-5, atol=1e-5, equal_nan=True):
-                return f"the first recorded call that differs is the {result.graph.nodes[node]['kind']} {node!r}"
+
+    def differs(calls: list[tuple[str, list[Any], list[Any]]]) -> bool:
+        """Whether the twin fails in ``calls`` or gives other values for one of them."""
+        probe = keras.Model(input_structure(twin), [t for _, new, _ in calls for t in new])
+        try:
+            got = tree.flatten(_run(model, lambda: probe(_twin_input(arrays))))
+        except Exception:  # noqa: BLE001 - a call of the twin fails: one of these differs
+            return True
+        wanted = [want for _, _, values in calls for want in values]
+        return not all(_close(mine, want) for mine, want in zip(got, wanted))
+
+    if differs(compared):
+        # Each prefix of the calls differs once one call in it does: halve to the first that does.
+        agree, differ = 0, len(compared)
+        while differ - agree > 1:
+            middle = (agree + differ) // 2
+            agree, differ = (agree, middle) if differs(compared[:middle]) else (middle, differ)
+        node = compared[differ - 1][0]
+        return f"the first recorded call that differs is the {result.graph.nodes[node]['kind']} {node!r}"
     if replay.predicates:
         return f"the recorded calls outside the conds agree: {inside}"
     return "every recorded call agrees, so it differs after the last of them"
+
+
+def _close(mine: Any, want: Any) -> bool:
+    mine, want = np.asarray(keras.ops.convert_to_numpy(mine)), np.asarray(keras.ops.convert_to_numpy(want))
+    return mine.shape == want.shape and np.allclose(mine, want, rtol=1e-5, atol=1e-5, equal_nan=True)
 
 
 def _keras_inputs(spec: Any, name: str | None) -> Any:

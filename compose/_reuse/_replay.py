@@ -26,6 +26,10 @@ weight it read directly (a class token) a `HeldWeight` holding that very variabl
 get names unique in the new model, whatever was converted before. The walk back through a
 TensorFlow graph is iterative, so a chain of thousands of ops is no deeper than one.
 
+Where a built layer's ``input_spec`` fixes a dim its new argument leaves unknown (a shape the
+model computes at run time, whose -1 no shape inference resolves), an ``EnsureShape`` `TFOp`
+states it, so that ``clone_model`` can build a fresh copy of the layer (`Replay._fitted`).
+
 A recorded ``tf.cond`` (both branches are in the graph) becomes a `Cond` layer: each branch
 is replayed by a replay of its own, bound to the branch's inputs, into a Functional model, and
 the layer calls inside a branch are made there only. What a Functional graph cannot hold stops
@@ -131,6 +135,7 @@ class Replay:
                 # A layer computes on its tensors only if they are in the graph: a constant
                 # argument (positions for an embedding) becomes a `Constant` layer's output.
                 args, kwargs = tree.map_structure(self._anchored, (args, kwargs))
+                args = self._fitted(data["layer"], args)
                 self._bind(call.outputs, self._layer_call(target, call.outputs, args, kwargs))
             else:
                 self._bind(call.outputs, target(*args, **kwargs))
@@ -297,6 +302,36 @@ class Replay:
         except ConstantTooLarge as err:
             raise Unreplayable(self._where, str(err)) from err
         return layer(self._anchor)
+
+    def _fitted(self, layer: Any, args: tuple) -> tuple:
+        """``args`` with each dim of the first argument that the layer's ``input_spec`` fixes
+        and the new tensor leaves unknown made known by an ``EnsureShape`` `TFOp`.
+
+        A layer built with ``build`` (keras_hub builds its attention's output projection there)
+        never asks what its call's input is; its twin may have to: where the trace computed a
+        shape at run time (``ops.reshape(x, ops.shape(x)[:-1] + (-1,))``), the -1 is unknown to
+        TensorFlow's and Keras's shape inference, and `clone_model` builds a fresh layer on
+        that None and fails. A built Keras layer declares the sizes it accepts (a Dense its
+        input's last dim), and Keras refuses any other in every call, so stating them is exact:
+        ``EnsureShape`` checks them at run time, where the layer would have refused too."""
+        if not args or not layer.input_spec:
+            return args
+        specs = tree.flatten(layer.input_spec)
+        first = args[0]
+        if isinstance(first, dict) or len(tree.flatten(first)) != len(specs):
+            return args  # Keras matches these by name or refuses the call itself
+
+        def fit(tensor: Any, spec: Any) -> Any:
+            if spec is None or not isinstance(tensor, keras.KerasTensor) or spec.allow_last_axis_squeeze:
+                return tensor
+            known = _fixed_by(spec, list(tensor.shape))
+            if known == list(tensor.shape):
+                return tensor
+            name = self.fresh_name(f"{self._where}/ensure_shape")
+            return _op_layers.TFOp("EnsureShape", [{"tensor": 0}], {"shape": known}, name=name)([tensor])
+
+        fitted = tree.pack_sequence_as(first, [fit(t, spec) for t, spec in zip(tree.flatten(first), specs)])
+        return (fitted, *args[1:])
 
     def _held_weight(self, variable: keras.Variable) -> Any:
         if id(variable) not in self._held:
@@ -479,6 +514,15 @@ def _control_graphs(outputs: Any) -> list[Any]:
             inside.append(graph)
         graph = getattr(graph, "outer_graph", None)
     return inside
+
+
+def _fixed_by(spec: Any, shape: list) -> list:
+    """``shape`` with its unknown dims set where the Keras ``InputSpec`` ``spec`` fixes them
+    (its ``shape``, its ``axes``)."""
+    rank = len(shape)
+    fixed = dict(enumerate(spec.shape)) if spec.shape is not None and len(spec.shape) == rank else {}
+    fixed.update({axis % rank: size for axis, size in (spec.axes or {}).items() if -rank <= axis < rank})
+    return [fixed.get(i) if dim is None and fixed.get(i) is not None else dim for i, dim in enumerate(shape)]
 
 
 def _handle(variable: keras.Variable) -> Any:

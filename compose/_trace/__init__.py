@@ -14,6 +14,7 @@ from ._hierarchy import default_leaf as default_leaf
 from ._hierarchy import subtree_params as subtree_params
 from ._inputs import InputShape as InputShape
 from ._inputs import as_arrays as as_arrays
+from ._inputs import larger_arrays as larger_arrays
 from ._inputs import normalize as normalize
 from ._locate import user_location as user_location
 from ._node import Node as Node
@@ -30,6 +31,7 @@ from ._result import Call as Call
 from ._result import Coverage as Coverage
 from ._result import Problem as Problem
 from ._result import Trace as Trace
+from ._result import reason_of as reason_of
 from ._result import show_in_notebooks as show_in_notebooks
 from ._snapshot import ModelSnapshot as ModelSnapshot
 from ._tracing import recording as recording

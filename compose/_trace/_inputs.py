@@ -215,6 +215,23 @@ def as_arrays(specs: tuple, unknown_size: int = 2) -> tuple:
     return tuple(_map(make, x) for x in specs)
 
 
+#: What `larger_arrays` makes an unknown size: one more than `as_arrays`'s default.
+_LARGER_SIZE = 3
+
+
+def larger_arrays(specs: tuple) -> tuple:
+    """Inputs as `as_arrays` makes them, with every size a Functional twin leaves open one
+    larger: unknown sizes 3 instead of 2, and each concrete array one row longer (its first row
+    again: values the model was given), as a twin takes a concrete input with an open batch dim."""
+
+    def grow(value: Any) -> Any:
+        if isinstance(value, (InputShape, keras.KerasTensor)) or len(value.shape) == 0 or value.shape[0] == 0:
+            return value
+        return tf.concat([value, value[:1]], axis=0)
+
+    return as_arrays(tuple(_map(grow, x) for x in specs), _LARGER_SIZE)
+
+
 def has_unknown_dims(specs: tuple) -> bool:
     """Whether `as_arrays` makes up a size: some input is known by a shape with an unknown dim."""
     return any(
