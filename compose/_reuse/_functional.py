@@ -173,7 +173,8 @@ def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **c
     token made with ``add_weight`` on the model) become `HeldWeight` layers holding those very
     variables, so training the result trains them. A recorded ``tf.cond`` (a Python ``if`` on
     a tensor) becomes a `Cond` layer holding each branch as a Functional model of the model's
-    layers. Before it is returned, the result is run on the trace's inputs (and on inputs taking
+    layers, and a recorded ``tf.while_loop`` (a Python ``while`` on a tensor, a ``for`` over
+    ``tf.range``) a `While` layer holding its condition and body. Before it is returned, the result is run on the trace's inputs (and on inputs taking
     each branch of its conds, where some can be found) and compared with the model.
 
     ``training=False`` asks for the inference twin: layers the call does not reach then (a
@@ -183,9 +184,10 @@ def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **c
     Raises:
         TraceError: the trace is not complete (the first problem, unreached layer or inferred
             edge is named, with its path, reason and ``file:line``), or the recovered graph
-            has no Functional form (a ``while`` loop, a layer called both inside a ``cond``'s
-            branch and outside it, a variable used outside any layer, a stateful TensorFlow op,
-            a constant over the size limit), or the result computes something else than the
+            has no Functional form (a layer called both inside a ``cond``'s branch or a loop
+            and outside it, a loop carrying a TensorArray or changing a tensor's shape, a
+            variable used outside any layer, a stateful TensorFlow op, a constant over the
+            size limit), or the result computes something else than the
             model on the trace's inputs (the message names the first recorded call that
             differs). ``.trace`` holds the trace; the reuse page lists every reason.
 

@@ -19,7 +19,7 @@ from typing import Any, Iterator
 import tensorflow as tf
 from keras import tree
 
-from .._compat import trace_graph
+from .._compat import in_autograph_scratch_graph, trace_graph
 from ._inputs import as_tf_specs
 from ._locate import register_converted
 from ._ops import BRANCHES, LOOPS, UNIQUIFIED, Role, op_name, role
@@ -54,6 +54,20 @@ class GraphRecorder(Recorder):
         with self.active():
             trace_graph(f"{model.name}_trace", traced, list(signature))
         return outputs[0]
+
+    def on_call(self, layer: Any, args: tuple, kwargs: dict) -> Any:
+        if not in_autograph_scratch_graph():
+            return super().on_call(layer, args, kwargs)
+        # AutoGraph trying a loop's condition or body out, in a graph it throws away: the call
+        # runs as any other (containers converted), then is forgotten; the model's computation
+        # is the loop AutoGraph builds next, whose calls are recorded.
+        mark = self.mark()
+        try:
+            return super().on_call(layer, args, kwargs)
+        finally:
+            failure = self.failure
+            self.rollback(mark)
+            self.failure = failure
 
     @contextlib.contextmanager
     def expanding(self, layer: Any) -> Iterator[None]:
@@ -167,8 +181,8 @@ class GraphRecorder(Recorder):
         return [s for t in op.inputs for s in self._sources_outside(t, group)]
 
     def _from_outside(self, tensor: Any) -> list[tuple[str, bool]]:
-        """A placeholder inside a branch or loop body: the outer tensor it captures, or the
-        loop that feeds it."""
+        """A placeholder inside a branch or a loop's condition or body: the outer tensor it
+        captures, or the loop that feeds it."""
         graph = tensor.graph
         for external, internal in getattr(graph, "captures", ()):
             if internal is tensor:
@@ -179,7 +193,7 @@ class GraphRecorder(Recorder):
     def _loop_of(self, graph: Any) -> Any:
         outer = getattr(graph, "outer_graph", None)
         for op in outer.get_operations() if outer is not None else ():
-            if op.type in LOOPS and op.get_attr("body").name == graph.name:
+            if op.type in LOOPS and any(op.get_attr(attr).name == graph.name for attr in BRANCHES[op.type]):
                 return op
         return None
 
