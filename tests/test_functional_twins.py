@@ -202,3 +202,54 @@ def test_a_fixed_batch_in_the_inputs_stays_open_in_the_twin():
     assert twin.input_shape == (None, 2, 3)
     x = np.ones((5, 2, 3), "float32")
     np.testing.assert_allclose(twin(x), model(x), atol=1e-6)
+
+
+class Iterated(keras.Model):
+    """Passes a dict to a Functional module and updates one of its entries after each call, as
+    the Perceiver example does with its latent array."""
+
+    def __init__(self):
+        super().__init__()
+        inputs = {"state": keras.Input((4,), name="state"), "data": keras.Input((4,), name="data")}
+        mixed = layers.Dense(4, name="mix")(layers.Concatenate()([inputs["state"], inputs["data"]]))
+        self.module = keras.Model(inputs, mixed, name="module")
+        self.encode = layers.Dense(4, name="encode")
+
+    def call(self, x):
+        given = {"state": self.encode(x), "data": x}
+        for _ in range(2):
+            given["state"] = self.module(given)
+        return given["state"]
+
+
+def test_a_dict_changed_after_a_call_is_recorded_as_it_was_passed():
+    model = Iterated()
+    x = np.random.default_rng(0).standard_normal((3, 4)).astype("float32")
+    model(x)
+    # The twin's first call of the module takes the encoded input, as the model's did, not the
+    # state the loop put in the dict afterwards.
+    twin = compose.to_functional(model, (None, 4))
+    np.testing.assert_allclose(twin(x), model(x), rtol=1e-6, atol=1e-6)
+    inputs = keras.Input((4,))
+    first = compose.intermediates(model, inputs, paths="module")["module"]
+    np.testing.assert_allclose(keras.Model(inputs, first)(x), model.module({"state": model.encode(x), "data": tf.constant(x)}), rtol=1e-6, atol=1e-6)
+
+
+class BuiltInCall(keras.Model):
+    """Builds a new Functional module, with new weights, in every call."""
+
+    def __init__(self):
+        super().__init__()
+        self.encode = layers.Dense(4, name="encode")
+
+    def call(self, x):
+        inputs = keras.Input((4,))
+        module = keras.Model(inputs, layers.Dense(4)(inputs))
+        return module(self.encode(x))
+
+
+def test_a_functional_model_built_inside_call_is_refused_saying_where_to_build_it():
+    model = BuiltInCall()
+    model(np.ones((2, 4), "float32"))
+    with pytest.raises(compose.TraceError, match=r"a keras.Input that is none of the model's inputs: the call builds a Functional model .*build it in __init__ or build\(\)"):
+        compose.to_functional(model, (None, 4))

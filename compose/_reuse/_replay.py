@@ -324,6 +324,8 @@ class Replay:
         operation, node_index, _ = keras_history(tensor)
         if is_identity_keras_op(operation):
             return self._value(node_arguments(operation, node_index)[0])
+        if isinstance(operation, keras.layers.InputLayer):
+            raise Unreplayable(self._where, _FOREIGN_INPUT.format(name=operation.name))
         raise Unreplayable(self._where, f"takes a tensor from {operation.name!r}, which was not recorded")
 
     def _from_graph(self, tensor: tf.Tensor) -> Any:
@@ -436,6 +438,12 @@ _FUNCTIONS = (
     "{node!r} (keras.ops.{op}) runs Python functions that hold the traced tensors, and a "
     "Functional model cannot keep those: write it with tf.cond (its two branches become a Cond "
     "layer, see the reuse page), or keep it inside one layer (a leaf the tracer does not open)"
+)
+
+_FOREIGN_INPUT = (
+    "takes a tensor from {name!r}, a keras.Input that is none of the model's inputs: the call "
+    "builds a Functional model (a keras.Input and layers made inside call, new ones with new "
+    "weights on every call); build it in __init__ or build() and keep it as an attribute"
 )
 
 _TENSOR_ARRAY = (

@@ -350,14 +350,17 @@ class Recorder:
         self.calls[path] = self.calls.get(path, 0) + 1
         node = self.fresh_id(path)
         inputs = tensors((args, kwargs))
+        # The record keeps the arguments as passed: a dict the caller changes after the call (a
+        # loop updating one entry of a model's dict input) must not change what it shows.
+        passed = tree.map_structure(lambda value: value, (args, kwargs))
         if layer is not self.tree.model and self.tree.leaf(layer):
-            return self._leaf_call(layer, node, path, inputs, args, kwargs)
-        return self._container_call(layer, node, path, inputs, args, kwargs)
+            return self._leaf_call(layer, node, path, inputs, args, kwargs, passed)
+        return self._container_call(layer, node, path, inputs, args, kwargs, passed)
 
     def _layer_node(self, layer: Layer, path: str, inputs: list[Any]) -> Node:
         return self.node("layer", path, type(layer).__name__, layer=layer, input_specs=[spec_of(t) for t in inputs])
 
-    def _leaf_call(self, layer: Layer, node: str, path: str, inputs: list, args: tuple, kwargs: dict) -> Any:
+    def _leaf_call(self, layer: Layer, node: str, path: str, inputs: list, args: tuple, kwargs: dict, passed: tuple) -> Any:
         self.add_node(node, self._layer_node(layer, path, inputs))
         self.connect(node, inputs)
         self._in_leaf += 1
@@ -373,12 +376,12 @@ class Recorder:
         outputs = _fresh_passthrough(outputs, inputs)
         flat = tensors(outputs)
         self.graph.nodes[node]["output_specs"] = [spec_of(t) for t in flat]
-        self.graph.nodes[node]["call"] = Call(args, kwargs, outputs)
+        self.graph.nodes[node]["call"] = Call(*passed, outputs)
         for tensor in flat:
             self.produce(node, tensor)
         return outputs
 
-    def _container_call(self, layer: Layer, node: str, path: str, inputs: list, args: tuple, kwargs: dict) -> Any:
+    def _container_call(self, layer: Layer, node: str, path: str, inputs: list, args: tuple, kwargs: dict, passed: tuple) -> Any:
         if layer is self.tree.model:
             # The traced model itself is no scope: what its `call` does sits at the top level.
             with self.expanding(layer):
@@ -400,7 +403,7 @@ class Recorder:
         finally:
             self.stack.pop()
         attributes["output_specs"] = [spec_of(t) for t in flat]
-        attributes["call"] = Call(args, kwargs, outputs)
+        attributes["call"] = Call(*passed, outputs)
         return outputs
 
     def _keeping_none_outputs(self, layer: Layer, args: tuple, kwargs: dict) -> Any:
