@@ -310,6 +310,55 @@ def test_tf_while_loop_with_a_cond_in_its_body_becomes_a_loop_holding_a_cond():
         np.testing.assert_allclose(twin(inputs), model(inputs), rtol=1e-5, atol=1e-5)
 
 
+class Stepped(keras.Model):
+    """`keras.ops.fori_loop` in the model's call."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.block = layers.Dense(4, activation="tanh", name="block")
+
+    def call(self, x):
+        return keras.ops.fori_loop(0, 3, lambda i, h: self.block(h) + x, x)
+
+
+class Refiner(layers.Layer):
+    """`keras.ops.while_loop` in a block of the model."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.step = layers.Dense(4, activation="tanh", name="step")
+
+    def call(self, h):
+        return keras.ops.while_loop(lambda i, h: i < 3, lambda i, h: (i + 1, self.step(h)), (0, h))[1]
+
+
+class Refining(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.encode, self.refine, self.head = layers.Dense(4, name="encode"), Refiner(name="refine"), layers.Dense(2, name="head")
+
+    def call(self, x):
+        return self.head(self.refine(self.encode(x)) * 2.0)
+
+
+@pytest.mark.parametrize(
+    ("make", "inner"),
+    [(Stepped, lambda model: model.block), (Refining, lambda model: model.refine.step)],
+    ids=["fori_loop", "while_loop_in_a_block"],
+)
+def test_a_keras_loop_is_traced_by_the_graph_strategy_and_becomes_a_loop_layer(make, inner):
+    model = make(name="model")
+    x, negated = both_ways()
+    model(x)
+    # Keras gives a loop's result without running its functions on KerasTensors: the symbolic
+    # strategy hands the loop (the model, or the block holding it) to the graph strategy.
+    assert compose.trace(model, (None, 4)).coverage.unreached == ()
+    twin = compose.to_functional(model, (None, 4))
+    assert control_layer(twin, While).body.get_layer(inner(model).name) is inner(model)
+    for inputs in (x, negated):
+        np.testing.assert_allclose(twin(inputs), model(inputs), rtol=1e-6, atol=1e-6)
+
+
 class Collected(keras.Model):
     """Each step's result written into a TensorArray carried by the loop."""
 

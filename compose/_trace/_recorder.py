@@ -494,6 +494,13 @@ def _patched_layer_symbolic(layer: Layer, *args: Any, **kwargs: Any) -> Any:
 
 def _patched_op_symbolic(op: Operation, *args: Any, **kwargs: Any) -> Any:
     recorder = getattr(_active, "recorder", None)
+    if recorder is not None and recorder.records_keras_ops and not recorder._in_leaf and _runs_functions(op, args, kwargs):
+        # Keras computes a loop's (or a map's) result spec without running its functions, so
+        # the layers they call would go unseen: the graph strategy traces them (a `tf.while_loop`).
+        raise TypeError(
+            f"keras.ops.{keras_op_name(op)} runs Python functions on KerasTensors without calling "
+            "them; the graph strategy traces what they do"
+        )
     branches: list[Any] = []  # what a `keras.ops.cond`'s two branch functions returned
     if recorder is not None and keras_op_name(op) == "cond" and len(args) == 3:
         pred, *functions = args
@@ -519,6 +526,15 @@ def _patched_op_symbolic(op: Operation, *args: Any, **kwargs: Any) -> Any:
         inputs += tensors(branches)
         recorder.add_op(keras_op_name(op), inputs, flat, Call(args, kwargs, outputs, operation=op))
     return outputs
+
+
+def _runs_functions(op: Operation, args: tuple, kwargs: dict) -> bool:
+    """Whether ``op`` is a Keras control-flow op other than ``cond`` (which the recorder
+    follows): its functions are arguments (``scan``, ``map``, ``switch``) or attributes
+    (``while_loop``, ``fori_loop``, ``vectorized_map``)."""
+    if keras_op_name(op) == "cond":
+        return False
+    return any(callable(value) for value in [*tree.flatten((args, kwargs)), *vars(op).values()])
 
 
 def _fresh_symbolic(tensor: keras.KerasTensor) -> keras.KerasTensor:
