@@ -19,7 +19,7 @@ from typing import Any, Iterator
 import tensorflow as tf
 from keras import tree
 
-from .._compat import in_autograph_scratch_graph, trace_graph
+from .._compat import CondBranchGraph, WhileBodyGraph, WhileCondGraph, in_autograph_scratch_graph, trace_graph
 from ._inputs import as_tf_specs
 from ._locate import register_converted
 from ._ops import BRANCHES, LOOPS, UNIQUIFIED, Role, op_name, role
@@ -154,17 +154,20 @@ class GraphRecorder(Recorder):
 
         TensorFlow names an op ``<scopes>/<op>``: one scope per Keras layer call it ran in (the
         model's, then each container's on the recorder's stack, uniquified as ``res_0_1``), then
-        the scopes of the TF functions that made it. The layer scopes must match the stack
-        exactly; when they do not (a scope of the user's own, an unusual call), no group is
-        assumed and every op stays a node of its own."""
+        the scopes of the TF functions that made it. An op inside a ``tf.cond``'s branch or a
+        loop has that op's scope too (``big/while/add``), one per enclosing branch or loop: it
+        is passed over, so the op is an ``add``, not part of a ``while`` function. The layer
+        scopes must match the stack exactly; when they do not (a scope of the user's own, an
+        unusual call), no group is assumed and every op stays a node of its own."""
         parts = op.name.split("/")[:-1]
         layers = self.scope_names()
-        if len(parts) <= len(layers):
+        inside = len(layers) + _control_depth(op.graph)
+        if len(parts) <= inside:
             return None
         for part, name in zip(parts, layers):
             if part != name and not (part.startswith(name) and UNIQUIFIED.fullmatch(part[len(name):])):
                 return None
-        return "/".join(parts[: len(layers) + 1])
+        return "/".join(parts[: inside + 1])
 
     def _sources_outside(self, tensor: Any, group: str | None) -> list[tuple[str, bool]]:
         """Where ``tensor`` comes from, looking through the ops of the same TF function call."""
@@ -203,3 +206,12 @@ class GraphRecorder(Recorder):
             graph = self.func_graphs.get(op.get_attr(attr).name)
             inner += list(graph.outputs) if graph is not None else []
         return inner
+
+
+def _control_depth(graph: Any) -> int:
+    """How many ``tf.cond`` branches and loop conditions or bodies ``graph`` is (or is inside)."""
+    depth = 0
+    while graph is not None:
+        depth += isinstance(graph, (CondBranchGraph, WhileCondGraph, WhileBodyGraph))
+        graph = getattr(graph, "outer_graph", None)
+    return depth
