@@ -127,9 +127,29 @@ def trace_graph(name: str, fn: Any, signature: Any) -> Any:
     a second time when the first pass creates variables, to lift them; a graph only read, never
     run, needs neither, so the model's ``call`` runs once."""
     return _func_graph_from_py_func(name, fn, args=(), kwargs={}, signature=signature)
-#: The graphs of a ``tf.cond``'s branches and of a ``tf.while_loop``'s body (control flow v2).
+#: The graphs of a ``tf.cond``'s branches and of a ``tf.while_loop``'s condition and body
+#: (control flow v2).
 CondBranchGraph = _internal("tensorflow.python.ops.control_flow_v2_func_graphs", "CondBranchFuncGraph")
+WhileCondGraph = _internal("tensorflow.python.ops.control_flow_v2_func_graphs", "WhileCondFuncGraph")
 WhileBodyGraph = _internal("tensorflow.python.ops.control_flow_v2_func_graphs", "WhileBodyFuncGraph")
+
+#: AutoGraph stages a loop's condition once (to choose between a Python and a TensorFlow loop)
+#: and, when a loop variable is undefined before the loop, a trial iteration, each in a scratch
+#: ``FuncGraph`` of this name that it then throws away (autograph/operators/control_flow.py).
+_AUTOGRAPH_SCRATCH = "tmp"
+_FuncGraph = _internal("tensorflow.python.framework.func_graph", "FuncGraph")
+_default_graph = _internal("tensorflow.python.framework.ops", "get_default_graph")
+
+
+def in_autograph_scratch_graph() -> bool:
+    """Whether TensorFlow is building one of AutoGraph's thrown-away scratch graphs (or a graph
+    inside one): what runs there is not part of the function being traced."""
+    graph = _default_graph()
+    while graph is not None:
+        if type(graph) is _FuncGraph and graph.name == _AUTOGRAPH_SCRATCH:
+            return True
+        graph = getattr(graph, "outer_graph", None)
+    return False
 
 
 def function_graph(op: Any, attr: str) -> Any:

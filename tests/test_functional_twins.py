@@ -292,3 +292,77 @@ def test_a_size_baked_in_where_the_batch_is_open_is_refused_by_name():
     with pytest.raises(compose.TraceError, match=message):
         compose.to_functional(model, x)
     assert compose.to_functional(model, keras.Input(batch_shape=(2, 3)))(x).shape == (2, 4)  # a fixed batch: no other size to try
+
+
+class Iterated(keras.Model):
+    """Passes a dict to a Functional module and updates one of its entries after each call, as
+    the Perceiver example does with its latent array."""
+
+    def __init__(self):
+        super().__init__()
+        inputs = {"state": keras.Input((4,), name="state"), "data": keras.Input((4,), name="data")}
+        mixed = layers.Dense(4, name="mix")(layers.Concatenate()([inputs["state"], inputs["data"]]))
+        self.module = keras.Model(inputs, mixed, name="module")
+        self.encode = layers.Dense(4, name="encode")
+
+    def call(self, x):
+        given = {"state": self.encode(x), "data": x}
+        for _ in range(2):
+            given["state"] = self.module(given)
+        return given["state"]
+
+
+def test_a_dict_changed_after_a_call_is_recorded_as_it_was_passed():
+    model = Iterated()
+    x = np.random.default_rng(0).standard_normal((3, 4)).astype("float32")
+    model(x)
+    # The twin's first call of the module takes the encoded input, as the model's did, not the
+    # state the loop put in the dict afterwards.
+    twin = compose.to_functional(model, (None, 4))
+    np.testing.assert_allclose(twin(x), model(x), rtol=1e-6, atol=1e-6)
+    inputs = keras.Input((4,))
+    first = compose.intermediates(model, inputs, paths="module")["module"]
+    np.testing.assert_allclose(keras.Model(inputs, first)(x), model.module({"state": model.encode(x), "data": tf.constant(x)}), rtol=1e-6, atol=1e-6)
+
+
+class BuiltInCall(keras.Model):
+    """Builds a new Functional module, with new weights, in every call."""
+
+    def __init__(self):
+        super().__init__()
+        self.encode = layers.Dense(4, name="encode")
+
+    def call(self, x):
+        inputs = keras.Input((4,))
+        module = keras.Model(inputs, layers.Dense(4)(inputs))
+        return module(self.encode(x))
+
+
+def test_a_functional_model_built_inside_call_is_refused_saying_where_to_build_it():
+    model = BuiltInCall()
+    model(np.ones((2, 4), "float32"))
+    with pytest.raises(compose.TraceError, match=r"a keras.Input that is none of the model's inputs: the call builds a Functional model .*build it in __init__ or build\(\)"):
+        compose.to_functional(model, (None, 4))
+
+
+class Augmented(keras.Model):
+    """Data augmentation in the model (the Perceiver example): Keras hands the model's
+    ``training`` to RandomFlip, whose own ``training`` defaults to True."""
+
+    def __init__(self):
+        super().__init__()
+        self.augment = layers.RandomFlip("horizontal", seed=1)
+        self.head = layers.Dense(2)
+
+    def call(self, x, training=False):
+        return self.head(layers.Flatten()(self.augment(x)))
+
+
+def test_an_inference_twin_keeps_training_off_where_keras_handed_it_to_a_layer():
+    model = Augmented()
+    x = np.arange(2 * 4 * 4 * 1, dtype="float32").reshape(2, 4, 4, 1)
+    twin = compose.to_functional(model, x, training=False)
+    np.testing.assert_allclose(twin(x), model(x, training=False), atol=1e-6)
+    # Called in training, as fit calls it, the twin augments as the model does.
+    flipped = [not np.allclose(twin(x, training=True), model(x, training=False)) for _ in range(8)]
+    assert any(flipped)

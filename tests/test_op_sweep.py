@@ -8,10 +8,11 @@ each parameter whose name says what it is (``axis``, ``perm``, ``paddings``...);
 combination that runs eagerly is the function's call. Each call is then traced once, alone in a
 ``tf.function``, to learn its ops. Calls whose ops `TFOp` takes are converted many to a model
 (parallel branches, so a batch costs one trace and one save) and must (a) come back as TFOp
-layers (a `tf.cond` inside as a `Cond` layer, or its branch when the shapes decide), (b) give the model's outputs, (c) survive ``.keras`` save and safe-mode load, (d)
-round-trip their config; a batch that fails is split in halves. Calls with a refused op, and
-those likeliest to fail (`classify`), are converted alone. A call compose refuses must raise a
-`compose.TraceError` from its own refusal; any other failure is a bug. The page
+layers (a `tf.cond` inside as a `Cond` layer, or its branch when the shapes decide; a
+`tf.while_loop` as a `While` layer), (b) give the model's outputs, (c) survive ``.keras`` save
+and safe-mode load, (d) round-trip their config; a batch that fails is split in halves. Calls
+with a refused op, and those likeliest to fail (`classify`), are converted alone. A call compose
+refuses must raise a `compose.TraceError` from its own refusal; any other failure is a bug. The page
 ``docs/op-sweep.md`` (``docs/make_op_sweep.py``) lists the refusals with their reasons and the
 failures, sorted by function, and the test checks that page is what the sweep finds today.
 """
@@ -35,7 +36,7 @@ import tensorflow as tf
 
 import compose
 from compose._reuse import TFOp
-from compose._reuse._cond import Cond
+from compose._reuse._control_flow import Cond, While
 from compose._reuse import _op_layers
 from compose._reuse._replay import Unreplayable
 from compose._trace import Role, role
@@ -359,16 +360,14 @@ def check_batches(batch: list[Call], tmp: pathlib.Path) -> None:
 
 
 def made_by(layer: Any, op_type: str) -> bool:
-    """Whether ``layer`` of the twin stands for an op of ``op_type``: its `TFOp`, or for a
-    `tf.cond` a `Cond` (or the branch's model, when the shapes decide the predicate)."""
+    """Whether ``layer`` of the twin stands for an op of ``op_type``: its `TFOp`, for a
+    `tf.cond` a `Cond` (or the branch's model, when the shapes decide the predicate), for a
+    `tf.while_loop` a `While`."""
     if op_type in ("If", "StatelessIf"):
         return isinstance(layer, (Cond, keras.Model))
+    if op_type in ("While", "StatelessWhile"):
+        return isinstance(layer, While)
     return isinstance(layer, TFOp) and layer.op == op_type
-
-
-#: The replay's reason for a `while` it met, said plainly: these functions build one inside,
-#: and a recorded `while` has no Functional form yet (issue 10, item 7).
-CONTROL_FLOW = {"While": "`tf.while_loop`", "StatelessWhile": "`tf.while_loop`"}
 
 
 def outcome_of(error: Exception) -> tuple[str, str]:
@@ -377,15 +376,7 @@ def outcome_of(error: Exception) -> tuple[str, str]:
     when a check of `check_batch` fails, else "crash": a bug, listed so that none goes unseen."""
     cause = error.__cause__ if isinstance(error, compose.TraceError) else None
     if isinstance(cause, Unreplayable):
-        reason = cause.reason.split("cannot be rebuilt: ")[-1]
-        control = re.search(r"\(tf op (\w+)\): a loop has no Functional form", reason)
-        if control and control[1] in CONTROL_FLOW:
-            construct = CONTROL_FLOW[control[1]]
-            reason = (
-                f"builds a {construct} inside (tf op {control[1]}); a recorded {construct} has no "
-                "Functional form yet"
-            )
-        return "refused", _plain(reason)
+        return "refused", _plain(cause.reason.split("cannot be rebuilt: ")[-1])
     if isinstance(cause, _op_layers.NoFunctionalForm):
         return "refused", _plain(str(cause))
     kind = "wrong twin" if isinstance(error, AssertionError) else "crash"
@@ -427,8 +418,8 @@ def render(calls: list[Call]) -> str:
         "twin gives the model's outputs, survives `.keras` save and safe-mode load, and its config",
         "round-trips. Each refused call raises `compose.TraceError` with the reason below. A",
         "`tf.cond` that a function builds inside becomes a `Cond` layer (or its branch, where the",
-        "shapes decide), as one in the model's own code does; a `tf.while_loop` is refused: a",
-        "recorded `while` has no Functional form yet.",
+        "shapes decide), and a `tf.while_loop` a `While` layer holding its condition and body, as",
+        "one in the model's own code does.",
         "",
         f"Functions swept: {len(calls)}.",
         "",

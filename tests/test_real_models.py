@@ -93,13 +93,6 @@ HIDDEN = {
 # Conversions that fail today: {model: (exception type, substring of its message)}. Remove an
 # entry when compose learns to convert that model.
 REFUSED = {
-    # A Keras tensor made by a Functional model built inside the model's `call` (the example
-    # builds a fresh `keras.Model` on every call): no recorded call produced it. Traced again by
-    # one strategy for the whole model, the twin computes something else from the first layer
-    # after the patches on (the model built in `call` is not in it), or meets the same tensor:
-    # which error is reported depends on the Keras names earlier models took.
-    "perceiver": (compose.TraceError, "takes a tensor from 'functional.*', which was not recorded"
-                  "|computes output 0 differently from the model .* 'patch_encoder/projection'"),
     # RWKV-7's time-mix loop builds a TensorArray: no pure numeric op to rebuild.
     "hub_rwkv7": (compose.TraceError, "'TensorListReserve' works on strings, files, resources"),
 }

@@ -278,15 +278,21 @@ def test_incomplete_trace_names_the_first_unrecovered_spot():
         compose.to_functional(dynamic.EagerOnly(), batch((None, 3)))
 
 
-def test_a_loop_calling_layers_has_no_functional_form_and_leaves_no_trace():
+def test_a_loop_calling_layers_converts_and_a_refused_loop_leaves_no_trace():
     from test_trace_inputs import Loop
 
     model = Loop()
-    model(batch((None, 3)))
-    before = snapshot(model)
-    with pytest.raises(compose.TraceError, match=r"step: is called inside the while loop 'while': a loop has no Functional form yet"):
-        compose.to_functional(model, (None, 3))
-    same(before, snapshot(model))
+    x = batch((None, 3))
+    model(x)
+    twin = compose.to_functional(model, (None, 3))
+    for inputs in (x, x * 3.0, -x):  # the number of steps depends on the input
+        np.testing.assert_allclose(twin(inputs), model(inputs), rtol=1e-5, atol=1e-5)
+    refused = Looping()
+    refused(x)
+    before = snapshot(refused)
+    with pytest.raises(compose.TraceError, match=r"the while loop 'while' carries a TensorArray"):
+        compose.to_functional(refused, (None, 3))
+    same(before, snapshot(refused))
 
 
 class ShapeDependent(keras.Model):
@@ -362,7 +368,7 @@ def test_clone_converts_a_subclassed_model_without_config():
 
 
 class Looping(keras.Model):
-    """A tf.while_loop between layers: no Functional form yet."""
+    """A tf.while_loop carrying a TensorArray between layers: no Functional form."""
 
     def __init__(self):
         super().__init__()
@@ -370,9 +376,12 @@ class Looping(keras.Model):
 
     def call(self, x):
         h = self.a(x)
-        steps = tf.cast(tf.reduce_sum(tf.abs(h)), tf.int32) % 3 + 1
-        _, h = tf.while_loop(lambda i, h: i < steps, lambda i, h: (i + 1, h * 2.0), [0, h])
-        return self.b(h)
+
+        def body(i, written):
+            return i + 1, written.write(i, h * tf.cast(i, h.dtype))
+
+        _, written = tf.while_loop(lambda i, _: i < 3, body, [0, tf.TensorArray(tf.float32, size=3)])
+        return self.b(tf.reduce_sum(written.stack(), axis=0))
 
 
 def test_clone_says_why_it_cannot():
@@ -380,7 +389,7 @@ def test_clone_says_why_it_cannot():
         compose.clone(corpus.tf_ops()[1])
     model = Looping()
     model(batch((None, 3)))
-    with pytest.raises(compose.CloneError, match="from its config failed.*converting it .* failed.*while loop 'while'.*no Functional form") as info:
+    with pytest.raises(compose.CloneError, match="from its config failed.*converting it .* failed.*the while loop 'while' carries a TensorArray") as info:
         compose.clone(model)
     assert isinstance(info.value.__cause__, compose.TraceError)
 

@@ -107,6 +107,18 @@ def test_tensor_while_loop_is_an_op_fed_by_its_body():
     assert not result.graph.has_edge("step", "head")  # only through the loop, never directly
 
 
+def test_ops_inside_a_loop_body_or_a_branch_are_named_by_what_they_do():
+    from test_control_flow_twins import Nested
+
+    # TensorFlow names them under the loop's or the cond's scope (`while/add`): that scope is no
+    # TensorFlow function of the user's, so each op keeps its own name.
+    loop = [n for n, kind in trace(Loop(), (None, 3)).graph.nodes(data="kind") if kind == "op"]
+    assert "add" in loop and not [n for n in loop if n.startswith("while#")]
+    branches = [n for n, kind in trace(Nested(), (None, 4)).graph.nodes(data="kind") if kind == "op"]
+    assert {"max", "multiply"} <= set(branches)
+    assert [n for n in branches if n.startswith("cond")] == ["cond", "cond#1"]  # its two tf.conds only
+
+
 def test_trace_shows_itself_in_notebooks():
     bundle = trace(TwoDense(name="m"), (None, 3))._repr_mimebundle_()
     assert "Total params: 26" in bundle["text/plain"]

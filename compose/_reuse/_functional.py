@@ -204,10 +204,11 @@ def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **c
     token made with ``add_weight`` on the model) become `HeldWeight` layers holding those very
     variables, so training the result trains them. A recorded ``tf.cond`` (a Python ``if`` on
     a tensor) becomes a `Cond` layer holding each branch as a Functional model of the model's
-    layers. Before it is returned, the result is run on the trace's inputs (and on inputs taking
-    each branch of its conds, where some can be found, and on inputs one larger in each dim it
-    leaves open, such as the batch size, where the model runs on them) and compared with the
-    model.
+    layers, and a recorded ``tf.while_loop`` (a Python ``while`` on a tensor, a ``for`` over
+    ``tf.range``) a `While` layer holding its condition and body. Before it is returned, the
+    result is run on the trace's inputs (and on inputs taking each branch of its conds, where
+    some can be found, and on inputs one larger in each dim it leaves open, such as the batch
+    size, where the model runs on them) and compared with the model.
 
     ``training=False`` asks for the inference twin: layers the call does not reach then (a
     noise layer behind ``if training:``, a dropout the fused attention skips) are left out
@@ -216,12 +217,12 @@ def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **c
     Raises:
         TraceError: the trace is not complete (the first problem, unreached layer or inferred
             edge is named, with its path, reason and ``file:line``), or the recovered graph
-            has no Functional form (a ``while`` loop, a layer called both inside a ``cond``'s
-            branch and outside it, a variable used outside any layer, a stateful TensorFlow op,
-            a constant over the size limit), or a layer's own config rebuilds it with weights
-            of other shapes (the twin could not be loaded), or the result computes something
-            else than the model on the trace's inputs (the message names the first recorded
-            call that differs). ``.trace`` holds the trace; the reuse page lists every reason.
+            has no Functional form (a layer called both inside a ``cond``'s branch or a loop
+            and outside it, a loop carrying a TensorArray or changing a tensor's shape, a
+            variable used outside any layer, a stateful TensorFlow op, a constant over the
+            size limit), or the result computes something else than the
+            model on the trace's inputs (the message names the first recorded call that
+            differs). ``.trace`` holds the trace; the reuse page lists every reason.
 
     Example:
         >>> import keras, numpy as np, tensorflow as tf, compose
@@ -326,7 +327,7 @@ def _replayed(model: Any, inputs: tuple, leaf: Any, call_kwargs: dict, doing: st
             f"inferred (the {result.strategy} strategy could not see the computation between them)",
             trace=result,
         )
-    return result, Replay(result, new_inputs), new_inputs
+    return result, Replay(result, new_inputs, training=call_kwargs.get("training")), new_inputs
 
 
 def _refuse_eager_regions(result: Trace, model: Any, doing: str) -> None:

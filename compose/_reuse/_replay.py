@@ -30,16 +30,18 @@ Where a built layer's ``input_spec`` fixes a dim its new argument leaves unknown
 model computes at run time, whose -1 no shape inference resolves), an ``EnsureShape`` `TFOp`
 states it, so that ``clone_model`` can build a fresh copy of the layer (`Replay._fitted`).
 
-A recorded ``tf.cond`` (both branches are in the graph) becomes a `Cond` layer: each branch
-is replayed by a replay of its own, bound to the branch's inputs, into a Functional model, and
-the layer calls inside a branch are made there only. What a Functional graph cannot hold stops
-the replay with `Unreplayable`: a ``while`` loop, a layer shared between a branch and elsewhere,
-a variable of no layer, a stateful op.
+A recorded ``tf.cond`` (both branches are in the graph) becomes a `Cond` layer, a recorded
+``tf.while_loop`` (its condition and body are) a `While` layer: each branch, condition and body
+is replayed by a replay of its own, bound to its inputs, into a Functional model, and the layer
+calls inside it are made there only. What a Functional graph cannot hold stops the replay with
+`Unreplayable`: a layer shared between a branch or loop and elsewhere, a TensorArray or a
+changing shape carried by a loop, a variable of no layer, a stateful op.
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import re
 from typing import Any, Iterator
 
@@ -48,10 +50,10 @@ import numpy as np
 import tensorflow as tf
 from keras import tree
 
-from .._compat import CondBranchGraph, WhileBodyGraph, function_graph, keras_history, node_arguments
+from .._compat import CondBranchGraph, WhileBodyGraph, WhileCondGraph, function_graph, keras_history, node_arguments
 from . import _op_layers
 from ._by_call import SpecFromCall
-from ._cond import Cond
+from ._control_flow import Cond, While
 from ._held import Constant, ConstantTooLarge, HeldWeight
 from .._trace import BRANCHES, LOOPS, ModelSnapshot, Role, Trace, is_identity_keras_op, op_name, role, tensors
 
@@ -69,13 +71,17 @@ class Replay:
     """The trace's calls made again on ``inputs`` (new KerasTensors, shaped as the model's
     positional arguments). `run` returns the new outputs; `outputs_of` any call's outputs.
 
-    A branch of a ``cond`` is replayed by a replay of its own (``parent`` the one meeting the
-    cond, ``branch`` the branch's FuncGraph): it makes the calls recorded in that graph only,
-    on its inputs, which its parent binds; names and layer placement are shared with the parent.
+    A branch of a ``cond``, and a loop's condition or body, is replayed by a replay of its own
+    (``parent`` the one meeting the op, ``branch`` the branch's FuncGraph): it makes the calls
+    recorded in that graph only, on its inputs, which its parent binds; names and layer
+    placement are shared with the parent.
     """
 
-    def __init__(self, result: Trace, inputs: tuple, parent: Replay | None = None, branch: Any = None) -> None:
+    def __init__(self, result: Trace, inputs: tuple, parent: Replay | None = None, branch: Any = None, training: bool | None = None) -> None:
         self.trace = result
+        # The ``training`` the model was traced with: Keras handed it to every layer taking one,
+        # and the twin's layers get it too, unless the twin is called with another (``fit``).
+        self._training = parent._training if parent is not None else training
         # Keyed by id: the trace's `Call`s keep every recorded tensor (and its graph) alive.
         self.env: dict[int, Any] = {}
         self._ops: dict[int, list[Any]] = {}  # id of a tf.Operation -> its TFOp's outputs
@@ -136,6 +142,7 @@ class Replay:
                 # argument (positions for an embedding) becomes a `Constant` layer's output.
                 args, kwargs = tree.map_structure(self._anchored, (args, kwargs))
                 args = self._fitted(data["layer"], args)
+                kwargs = self._with_training(target, kwargs)
                 self._bind(call.outputs, self._layer_call(target, call.outputs, args, kwargs))
             else:
                 self._bind(call.outputs, target(*args, **kwargs))
@@ -149,9 +156,19 @@ class Replay:
         call = containers[node]["call"] if node in containers else self.trace.graph.nodes[node]["call"]
         self._where = node
         inside = _control_graphs(call.outputs)
-        if inside:
+        if inside and isinstance(inside[0], CondBranchGraph):
             raise Unreplayable(node, f"is called inside {self._control_name(inside[0])}: its outputs exist only when it runs")
+        if inside:
+            raise Unreplayable(node, f"is called inside {self._control_name(inside[0])}: its outputs are one iteration's, inside the loop")
         return self._map(call.outputs)
+
+    def _with_training(self, layer: keras.layers.Layer, kwargs: dict) -> dict:
+        """``kwargs`` with the trace's ``training`` where the layer takes one and was not given it
+        (Keras passed it from the model's call): a data augmentation layer, whose ``training``
+        defaults to True, stays off in an inference twin called without one."""
+        if self._training is None or "training" in kwargs or "training" not in inspect.signature(layer.call).parameters:
+            return kwargs
+        return {**kwargs, "training": self._training}
 
     def _layer_call(self, layer: keras.layers.Layer, recorded: Any, args: Any, kwargs: Any) -> Any:
         """``layer`` called on the new tensors; through a `SpecFromCall` where the spec Keras
@@ -186,35 +203,36 @@ class Replay:
 
     def _made_here(self, data: dict) -> bool:
         """Whether this replay makes the recorded call ``data``: it was recorded in this replay's
-        graph, not in a branch inside it. A layer called in a loop's body, or both inside a
-        branch and outside it, has no Functional form."""
+        graph, not in a branch or loop inside it. A layer called both inside a branch (or a
+        loop) and outside it has no Functional form."""
         inside = _control_graphs(data["call"].outputs)
-        loop = next((g for g in inside if isinstance(g, WhileBodyGraph)), None)
-        if loop is not None:
-            raise Unreplayable(self._where, f"is called inside {self._control_name(loop)}: {_LOOP}")
         home = inside[0] if inside else None
         layer = data["layer"] if data["call"].operation is None else None
         if layer is not None:
             placed = self._placed.setdefault(id(layer), home)
             if placed is not home:
-                where = [f"in {self._control_name(g)}" if g is not None else "outside any cond" for g in (placed, home)]
+                where = [f"in {self._control_name(g)}" if g is not None else "outside any cond or loop" for g in (placed, home)]
                 raise Unreplayable(
                     self._where,
-                    f"its layer is called both {where[0]} and {where[1]}; each branch becomes a "
-                    "Functional model of its own, and Keras would load two copies of a layer "
-                    "shared between them: call it outside the cond, on the cond's result",
+                    f"its layer is called both {where[0]} and {where[1]}; each branch, loop "
+                    "condition and loop body becomes a Functional model of its own, and Keras "
+                    "would load two copies of a layer shared between them: call it in one of "
+                    "them only (for a cond, outside it, on its result)",
                 )
         return home is self._branch
 
     def _control_name(self, graph: Any) -> str:
-        """``a branch of the cond 'cond'`` / ``the while loop 'while'``: the op whose branch or
-        body ``graph`` is, by its node name in the trace."""
+        """``a branch of the cond 'cond'`` / ``the while loop 'while'``: the op whose branch,
+        condition or body ``graph`` is, by its node name in the trace."""
         outer = graph.outer_graph
         for op in outer.get_operations():
             if op.type in BRANCHES and any(op.get_attr(a).name == graph.name for a in BRANCHES[op.type]):
                 name = self._op_name(op)
-                return f"the while loop {name!r}" if isinstance(graph, WhileBodyGraph) else f"a branch of the cond {name!r}"
+                return f"the while loop {name!r}" if op.type in LOOPS else f"a branch of the cond {name!r}"
         return f"the function {graph.name!r}"
+
+    def _control(self, op: Any) -> list[Any]:
+        return self._while(op) if op.type in LOOPS else self._cond(op)
 
     def _cond(self, op: Any) -> list[Any]:
         """A `Cond` layer for the ``If`` op ``op``, each branch replayed into a Functional model
@@ -246,6 +264,44 @@ class Replay:
         predicate = self._anchored(predicate)
         self.predicates.append((name, predicate))
         return list(Cond(*branches, name=self.fresh_name(name))([predicate, *values]))
+
+    def _while(self, op: Any) -> list[Any]:
+        """A `While` layer for the ``While`` op ``op``: its condition and body each replayed into
+        a Functional model on the loop's variables, called on their new tensors. Returns the
+        new tensors of the op's outputs (a constant's value as is; None for a resource)."""
+        name = self._op_name(op)
+        cond, body = (function_graph(op, attr) for attr in BRANCHES[op.type])
+        live = _live_loop_variables(op, cond, body)
+        data = [i for i, t in enumerate(op.inputs) if t.dtype != tf.resource and i in live]
+        carried = [i for i in data if not _passed_on(body.outputs[i], body.inputs[i])]
+        for i in data:
+            before, inside = op.inputs[i].shape, body.inputs[i].shape
+            if op.inputs[i].dtype == tf.variant:
+                raise Unreplayable(self._where, _TENSOR_ARRAY.format(name=name))
+            if inside.rank is None:
+                raise Unreplayable(self._where, f"the while loop {name!r} takes a tensor of unknown rank, which a Functional model cannot hold")
+            if i in carried and inside != before:
+                raise Unreplayable(self._where, _RESHAPED.format(name=name, before=before, inside=inside))
+        values = {i: self._value(op.inputs[i]) for i in data}
+        # A constant the loop reads and does not change (the end of a range, its step) becomes
+        # part of the condition and body models; what is carried, or computed, is their input.
+        kept = [i for i in data if i in carried or not isinstance(values[i], np.ndarray)]
+        inputs = [keras.Input(batch_shape=tuple(body.inputs[i].shape), dtype=op.inputs[i].dtype.name) for i in kept]
+        models = []
+        for attr, graph, outputs in (("cond", cond, list(cond.outputs)), ("body", body, [body.outputs[i] for i in carried])):
+            replay = Replay(self.trace, tuple(inputs), parent=self, branch=graph)
+            for i in data:
+                if i not in kept:
+                    replay.env[id(graph.inputs[i])] = values[i]
+                    continue
+                new = inputs[kept.index(i)]
+                replay.env[id(graph.inputs[i])] = new
+                if i not in carried:  # the same on every iteration: the outer tensor is the input
+                    replay._bind_through_captures(op.inputs[i], new)
+            models.append(keras.Model(inputs, replay.run(outputs), name=self.fresh_name(f"{name}/{attr}")))
+        loop = While(*models, carried=[kept.index(i) for i in carried], name=self.fresh_name(name))
+        results = dict(zip(kept, loop([self._anchored(values[i]) for i in kept])))
+        return [results[i] if i in results else values.get(i) for i in range(len(op.outputs))]
 
     def _bind_through_captures(self, tensor: Any, new: Any) -> None:
         """``tensor`` is ``new`` here, and so is every outer tensor it captures: a layer inside
@@ -355,6 +411,8 @@ class Replay:
         operation, node_index, _ = keras_history(tensor)
         if is_identity_keras_op(operation):
             return self._value(node_arguments(operation, node_index)[0])
+        if isinstance(operation, keras.layers.InputLayer):
+            raise Unreplayable(self._where, _FOREIGN_INPUT.format(name=operation.name))
         raise Unreplayable(self._where, f"takes a tensor from {operation.name!r}, which was not recorded")
 
     def _from_graph(self, tensor: tf.Tensor) -> Any:
@@ -371,10 +429,8 @@ class Replay:
         kind = role(op.type)
         if kind is Role.VARIABLE:
             return self._held_weight(self._variable_read(op))
-        if kind is Role.CONTROL and op.type not in _IFS:
-            raise Unreplayable(self._where, f"takes the result of the while loop {self._op_name(op)!r} (tf op {op.type}): {_LOOP}")
         if kind is Role.CONTROL and id(op) not in self._ops:
-            self._ops[id(op)] = self._cond(op)
+            self._ops[id(op)] = self._control(op)
         return self._ops[id(op)][found.value_index]
 
     def _look_through(self, tensor: Any) -> Any:
@@ -384,7 +440,7 @@ class Replay:
             op = tensor.op
             kind = role(op.type)
             if kind is Role.PLUMBING:
-                tensor = op.inputs[tensor.value_index if op.type == "IdentityN" else 0]
+                tensor = _plumbing_input(tensor)
             elif kind is Role.CAPTURE and id(tensor) in self._stands_for:
                 tensor = self._stands_for[id(tensor)]  # a region's input: the outer tensor
             elif kind is Role.CAPTURE:
@@ -397,8 +453,8 @@ class Replay:
         return tensor
 
     def _build_ops_under(self, tensor: Any) -> None:
-        """Make the `TFOp` of every computation ``tensor`` needs, inputs first, without
-        recursion: each op is built once all the ops its inputs come from are."""
+        """Make the `TFOp` (or control-flow layer) of every computation ``tensor`` needs, inputs
+        first, without recursion: each op is built once all the ops its inputs come from are."""
         stack: list[tuple[Any, bool]] = [(tensor, False)]
         while stack:
             current, inputs_ready = stack.pop()
@@ -409,9 +465,14 @@ class Replay:
             if not (isinstance(found, tf.Tensor) and _in_graph(found)) or id(found) in self.env:
                 continue
             op = found.op
-            if id(op) in self._ops or role(op.type) is not Role.COMPUTE or tf.get_static_value(found) is not None:
+            kind = role(op.type)
+            if id(op) in self._ops or kind not in (Role.COMPUTE, Role.CONTROL) or tf.get_static_value(found) is not None:
                 continue
-            if inputs_ready:
+            if kind is Role.CONTROL:
+                # Its inputs are its branches' or loop's: it checks what it can hold before it
+                # takes them (a TensorArray carried by a loop is refused as that, not as an op).
+                self._ops[id(op)] = self._control(op)
+            elif inputs_ready:
                 self._ops[id(op)] = self._tf_op(op, self._op_name(op))
             else:
                 stack.append((found, True))
@@ -466,13 +527,24 @@ _FUNCTIONS = (
     "layer, see the reuse page), or keep it inside one layer (a leaf the tracer does not open)"
 )
 
-_LOOP = (
-    "a loop has no Functional form yet; keep the loop inside one layer (a leaf the tracer does "
-    "not open), or loop in Python over a fixed number of steps (see the reuse page)"
+_FOREIGN_INPUT = (
+    "takes a tensor from {name!r}, a keras.Input that is none of the model's inputs: the call "
+    "builds a Functional model (a keras.Input and layers made inside call, new ones with new "
+    "weights on every call); build it in __init__ or build() and keep it as an attribute"
 )
 
-#: The ``tf.cond`` ops: every control-flow op (`BRANCHES`, the tracer's table) but the loops.
-_IFS = tuple(sorted(set(BRANCHES) - LOOPS))
+_TENSOR_ARRAY = (
+    "the while loop {name!r} carries a TensorArray (a tf.TensorArray, a TensorFlow variant) from "
+    "one iteration to the next, and a Functional model holds tensors only: keep the loop inside "
+    "one layer that the tracer does not open (leaf=, see the reuse page)"
+)
+
+_RESHAPED = (
+    "the while loop {name!r} changes the shape of a variable it carries ({before} before the "
+    "loop, {inside} inside it), which keras.ops.while_loop cannot: keep the variable's shape "
+    "(write into a tensor of the final shape), or keep the loop inside one layer that the "
+    "tracer does not open (leaf=, see the reuse page)"
+)
 
 _FOREIGN_VARIABLE = (
     "reads a variable that belongs to no layer of the model ({name}); a Functional model holds "
@@ -505,12 +577,55 @@ def _same_specs(recorded: Any, new: Any) -> bool:
     return True
 
 
+def _plumbing_input(tensor: Any) -> Any:
+    """The tensor an identity op (`Role.PLUMBING`) hands on as ``tensor``."""
+    return tensor.op.inputs[tensor.value_index if tensor.op.type == "IdentityN" else 0]
+
+
+def _passed_on(output: Any, placeholder: Any) -> bool:
+    """Whether a loop's body returns its argument ``placeholder`` as ``output`` unchanged."""
+    while output is not placeholder and role(output.op.type) is Role.PLUMBING:
+        output = _plumbing_input(output)
+    return output is placeholder
+
+
+def _live_loop_variables(op: Any, cond: Any, body: Any) -> set[int]:
+    """The positions of the ``While`` op ``op``'s variables that matter: those its condition
+    reads, those the model uses after the loop, and what the body computes them from. The
+    others (the iteration counter TensorFlow adds to every loop, kept for a
+    ``maximum_iterations`` that was not given) would only be dead inputs of the twin's loop."""
+    live = _inputs_used(cond, cond.outputs) | {i for i, t in enumerate(op.outputs) if t.consumers()}
+    todo = list(live)
+    while todo:
+        for i in _inputs_used(body, [body.outputs[todo.pop()]]) - live:
+            live.add(i)
+            todo.append(i)
+    return live
+
+
+def _inputs_used(graph: Any, outputs: list[Any]) -> set[int]:
+    """The positions of ``graph``'s inputs that ``outputs`` are computed from."""
+    positions = {id(t): k for k, t in enumerate(graph.inputs)}
+    used, seen, todo = set(), set(), list(outputs)
+    while todo:
+        tensor = todo.pop()
+        if id(tensor) in seen:
+            continue
+        seen.add(id(tensor))
+        if id(tensor) in positions:
+            used.add(positions[id(tensor)])
+        else:
+            todo.extend(tensor.op.inputs)
+    return used
+
+
 def _control_graphs(outputs: Any) -> list[Any]:
-    """The branch and loop-body graphs a call's outputs were made in, innermost first."""
+    """The branch, loop condition and loop body graphs a call's outputs were made in,
+    innermost first."""
     found = next((t for t in tensors(outputs) if _in_graph(t)), None)
     graph, inside = getattr(found, "graph", None), []
     while graph is not None:
-        if isinstance(graph, (CondBranchGraph, WhileBodyGraph)):
+        if isinstance(graph, (CondBranchGraph, WhileCondGraph, WhileBodyGraph)):
             inside.append(graph)
         graph = getattr(graph, "outer_graph", None)
     return inside

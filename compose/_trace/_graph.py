@@ -23,7 +23,7 @@ import tensorflow as tf
 from keras import tree
 
 from .._blocks import TensorSpec
-from .._compat import trace_graph
+from .._compat import CondBranchGraph, WhileBodyGraph, WhileCondGraph, in_autograph_scratch_graph, trace_graph
 from ._eager import EagerRecorder
 from ._inputs import as_tf_specs
 from ._locate import register_converted
@@ -65,6 +65,20 @@ class GraphRecorder(Regions):
         # A placeholder in the graph being traced (a branch's or loop body's, where the region
         # ran): an input of nothing, never fed, as the graph is never run.
         return tf.compat.v1.placeholder(spec.dtype, spec.shape)
+
+    def on_call(self, layer: Any, args: tuple, kwargs: dict) -> Any:
+        if not in_autograph_scratch_graph():
+            return super().on_call(layer, args, kwargs)
+        # AutoGraph trying a loop's condition or body out, in a graph it throws away: the call
+        # runs as any other (containers converted), then is forgotten; the model's computation
+        # is the loop AutoGraph builds next, whose calls are recorded.
+        mark = self.mark()
+        try:
+            return super().on_call(layer, args, kwargs)
+        finally:
+            failure = self.failure
+            self.rollback(mark)
+            self.failure = failure
 
     @contextlib.contextmanager
     def expanding(self, layer: Any) -> Iterator[None]:
@@ -151,17 +165,20 @@ class GraphRecorder(Regions):
 
         TensorFlow names an op ``<scopes>/<op>``: one scope per Keras layer call it ran in (the
         model's, then each container's on the recorder's stack, uniquified as ``res_0_1``), then
-        the scopes of the TF functions that made it. The layer scopes must match the stack
-        exactly; when they do not (a scope of the user's own, an unusual call), no group is
-        assumed and every op stays a node of its own."""
+        the scopes of the TF functions that made it. An op inside a ``tf.cond``'s branch or a
+        loop has that op's scope too (``big/while/add``), one per enclosing branch or loop: it
+        is passed over, so the op is an ``add``, not part of a ``while`` function. The layer
+        scopes must match the stack exactly; when they do not (a scope of the user's own, an
+        unusual call), no group is assumed and every op stays a node of its own."""
         parts = op.name.split("/")[:-1]
         layers = self.scope_names()
-        if len(parts) <= len(layers):
+        inside = len(layers) + _control_depth(op.graph)
+        if len(parts) <= inside:
             return None
         for part, name in zip(parts, layers):
             if part != name and not (part.startswith(name) and UNIQUIFIED.fullmatch(part[len(name):])):
                 return None
-        return "/".join(parts[: len(layers) + 1])
+        return "/".join(parts[: inside + 1])
 
     def _sources_outside(self, tensor: Any, group: str | None) -> list[tuple[str, bool]]:
         """Where ``tensor`` comes from, looking through the ops of the same TF function call."""
@@ -178,8 +195,8 @@ class GraphRecorder(Regions):
         return [s for t in op.inputs for s in self._sources_outside(t, group)]
 
     def _from_outside(self, tensor: Any) -> list[tuple[str, bool]]:
-        """A placeholder inside a branch or loop body: the outer tensor it captures, or the
-        loop that feeds it."""
+        """A placeholder inside a branch or a loop's condition or body: the outer tensor it
+        captures, or the loop that feeds it."""
         graph = tensor.graph
         for external, internal in getattr(graph, "captures", ()):
             if internal is tensor:
@@ -192,7 +209,7 @@ class GraphRecorder(Regions):
     def _loop_of(self, graph: Any) -> Any:
         outer = getattr(graph, "outer_graph", None)
         for op in outer.get_operations() if outer is not None else ():
-            if op.type in LOOPS and op.get_attr("body").name == graph.name:
+            if op.type in LOOPS and any(op.get_attr(attr).name == graph.name for attr in BRANCHES[op.type]):
                 return op
         return None
 
@@ -202,3 +219,12 @@ class GraphRecorder(Regions):
             graph = self.func_graphs.get(op.get_attr(attr).name)
             inner += list(graph.outputs) if graph is not None else []
         return inner
+
+
+def _control_depth(graph: Any) -> int:
+    """How many ``tf.cond`` branches and loop conditions or bodies ``graph`` is (or is inside)."""
+    depth = 0
+    while graph is not None:
+        depth += isinstance(graph, (CondBranchGraph, WhileCondGraph, WhileBodyGraph))
+        graph = getattr(graph, "outer_graph", None)
+    return depth

@@ -38,10 +38,11 @@ _ROLES = {
     "If": Role.CONTROL, "StatelessIf": Role.CONTROL, "While": Role.CONTROL, "StatelessWhile": Role.CONTROL,
 }
 
-#: The function-valued attributes of each control-flow op: the graphs of its branches or body.
+#: The function-valued attributes of each control-flow op: the graphs of its branches, or of its
+#: condition and body.
 BRANCHES = {
     "If": ("then_branch", "else_branch"), "StatelessIf": ("then_branch", "else_branch"),
-    "While": ("body",), "StatelessWhile": ("body",),
+    "While": ("cond", "body"), "StatelessWhile": ("cond", "body"),
 }
 LOOPS = frozenset({"While", "StatelessWhile"})
 

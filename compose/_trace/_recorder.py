@@ -351,14 +351,17 @@ class Recorder:
         self.calls[path] = self.calls.get(path, 0) + 1
         node = self.fresh_id(path)
         inputs = tensors((args, kwargs))
+        # The record keeps the arguments as passed: a dict the caller changes after the call (a
+        # loop updating one entry of a model's dict input) must not change what it shows.
+        passed = tree.map_structure(lambda value: value, (args, kwargs))
         if layer is not self.tree.model and self.tree.leaf(layer):
-            return self._leaf_call(layer, node, path, inputs, args, kwargs)
-        return self._container_call(layer, node, path, inputs, args, kwargs)
+            return self._leaf_call(layer, node, path, inputs, args, kwargs, passed)
+        return self._container_call(layer, node, path, inputs, args, kwargs, passed)
 
     def _layer_node(self, layer: Layer, path: str, inputs: list[Any]) -> Node:
         return self.node("layer", path, type(layer).__name__, layer=layer, input_specs=[spec_of(t) for t in inputs])
 
-    def _leaf_call(self, layer: Layer, node: str, path: str, inputs: list, args: tuple, kwargs: dict) -> Any:
+    def _leaf_call(self, layer: Layer, node: str, path: str, inputs: list, args: tuple, kwargs: dict, passed: tuple) -> Any:
         self.add_node(node, self._layer_node(layer, path, inputs))
         self.connect(node, inputs)
         self._in_leaf += 1
@@ -374,12 +377,12 @@ class Recorder:
         outputs = _fresh_passthrough(outputs, inputs)
         flat = tensors(outputs)
         self.graph.nodes[node]["output_specs"] = [spec_of(t) for t in flat]
-        self.graph.nodes[node]["call"] = Call(args, kwargs, outputs)
+        self.graph.nodes[node]["call"] = Call(*passed, outputs)
         for tensor in flat:
             self.produce(node, tensor)
         return outputs
 
-    def _container_call(self, layer: Layer, node: str, path: str, inputs: list, args: tuple, kwargs: dict) -> Any:
+    def _container_call(self, layer: Layer, node: str, path: str, inputs: list, args: tuple, kwargs: dict, passed: tuple) -> Any:
         if layer is self.tree.model:
             # The traced model itself is no scope: what its `call` does sits at the top level.
             with self.expanding(layer):
@@ -401,7 +404,7 @@ class Recorder:
         finally:
             self.stack.pop()
         attributes["output_specs"] = [spec_of(t) for t in flat]
-        attributes["call"] = Call(args, kwargs, outputs)
+        attributes["call"] = Call(*passed, outputs)
         return outputs
 
     def _keeping_none_outputs(self, layer: Layer, args: tuple, kwargs: dict) -> Any:
@@ -492,6 +495,13 @@ def _patched_layer_symbolic(layer: Layer, *args: Any, **kwargs: Any) -> Any:
 
 def _patched_op_symbolic(op: Operation, *args: Any, **kwargs: Any) -> Any:
     recorder = getattr(_active, "recorder", None)
+    if recorder is not None and recorder.records_keras_ops and not recorder._in_leaf and _runs_functions(op, args, kwargs):
+        # Keras computes a loop's (or a map's) result spec without running its functions, so
+        # the layers they call would go unseen: the graph strategy traces them (a `tf.while_loop`).
+        raise TypeError(
+            f"keras.ops.{keras_op_name(op)} runs Python functions on KerasTensors without calling "
+            "them; the graph strategy traces what they do"
+        )
     branches: list[Any] = []  # what a `keras.ops.cond`'s two branch functions returned
     if recorder is not None and keras_op_name(op) == "cond" and len(args) == 3:
         pred, *functions = args
@@ -517,6 +527,15 @@ def _patched_op_symbolic(op: Operation, *args: Any, **kwargs: Any) -> Any:
         inputs += tensors(branches)
         recorder.add_op(keras_op_name(op), inputs, flat, Call(args, kwargs, outputs, operation=op))
     return outputs
+
+
+def _runs_functions(op: Operation, args: tuple, kwargs: dict) -> bool:
+    """Whether ``op`` is a Keras control-flow op other than ``cond`` (which the recorder
+    follows): its functions are arguments (``scan``, ``map``, ``switch``) or attributes
+    (``while_loop``, ``fori_loop``, ``vectorized_map``)."""
+    if keras_op_name(op) == "cond":
+        return False
+    return any(callable(value) for value in [*tree.flatten((args, kwargs)), *vars(op).values()])
 
 
 def _fresh_symbolic(tensor: keras.KerasTensor) -> keras.KerasTensor:

@@ -3,8 +3,9 @@
 Leaf layers make their usual Keras nodes; containers run their own ``call`` on the KerasTensors
 (see `_recorder._patched_layer_symbolic`); Keras ops (operators, ``keras.ops``) become op nodes
 as they run. Every edge is exact, proven by tensor identity. It stops at the first TensorFlow
-function applied to a KerasTensor, the first ``.numpy()`` and the first Python branch on a
-tensor's value. Where that happens inside a container, that container alone is traced by the
+function applied to a KerasTensor, the first ``.numpy()``, the first Python branch on a
+tensor's value and the first Keras loop (``keras.ops.while_loop``, ``scan``...: Keras gives its
+result's spec without running its functions, so their layer calls would go unseen). Where that happens inside a container, that container alone is traced by the
 next strategy that can (a region, see `_regions`) and the symbolic run goes on; where it happens
 in the model's own ``call``, the graph strategy takes over the whole model.
 

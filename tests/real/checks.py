@@ -56,9 +56,9 @@ def dishonest_layers(trace: compose.Trace, used: list[str]) -> list[str]:
     return missing
 
 
-def call_twin(twin, inputs):
+def call_twin(twin, inputs, **kwargs):
     """A Functional twin takes several positional inputs as one list."""
-    return twin(call_twin_inputs(inputs))
+    return twin(call_twin_inputs(inputs), **kwargs)
 
 
 def max_difference(a, b) -> float:
@@ -122,11 +122,13 @@ def convert_and_compare(module, model, inputs, call_kwargs, trace, tolerance: fl
     call_kwargs = {**call_kwargs, "training": False}  # the inference twin, compared in inference mode
     twin = compose.to_functional(model, *inputs, **call_kwargs)
     expected = from_same_state(model, lambda: model(*inputs, **call_kwargs))
-    got = from_same_state(model, lambda: call_twin(twin, inputs))
+    # Both in inference mode: a layer whose `training` defaults to True (RandomFlip) runs as
+    # training in a Functional model called without it, as it would in the model.
+    got = from_same_state(model, lambda: call_twin(twin, inputs, training=False))
     assert max_difference(got, expected) <= tolerance, f"twin differs by {max_difference(got, expected)}"
     custom = custom_objects(module)
     loaded = from_same_state(model, lambda: saved_and_loaded(twin, custom))
-    reloaded = call_twin(loaded, inputs)
+    reloaded = call_twin(loaded, inputs, training=False)
     # A reloaded sampling layer does not continue the original's random stream: compare the
     # outputs that do not depend on it.
     kept = [i for i in range(len(tf.nest.flatten(expected))) if i not in getattr(module, "RANDOM_OUTPUTS", ())]
@@ -144,7 +146,7 @@ def convert_and_compare(module, model, inputs, call_kwargs, trace, tolerance: fl
         except compose.PathError:
             continue  # in a branch of a cond these inputs do not take: no value to compare
         compared += 1
-        have = from_same_state(model, lambda: compose.intermediates(twin, call_twin_inputs(inputs), paths=twin_path))
+        have = from_same_state(model, lambda: compose.intermediates(twin, call_twin_inputs(inputs), paths=twin_path, training=False))
         difference = max_difference(have[twin_path], want[model_path])
         assert difference <= tolerance, f"intermediate {model_path} (twin: {twin_path}) differs by {difference}"
     assert compared, f"no layer call of {[p for p, _ in pairs]} runs on these inputs"
