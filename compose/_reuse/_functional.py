@@ -10,6 +10,7 @@ start a new Functional model.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Sequence
 
 import attrs
@@ -242,7 +243,7 @@ def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **c
         >>> bool(np.allclose(functional(x), model(x)))
         True
     """
-    leaf = ExactLeafRule(_kept_whole) if leaf is None else leaf
+    leaf = ExactLeafRule(functools.lru_cache(maxsize=None)(_kept_whole)) if leaf is None else leaf
     try:
         return _twin(model, inputs, leaf, call_kwargs, regions=True)
     except _RegionsFailed as failed:
