@@ -127,11 +127,28 @@ def trace_graph(name: str, fn: Any, signature: Any) -> Any:
     a second time when the first pass creates variables, to lift them; a graph only read, never
     run, needs neither, so the model's ``call`` runs once."""
     return _func_graph_from_py_func(name, fn, args=(), kwargs={}, signature=signature)
+
+
 #: The graphs of a ``tf.cond``'s branches and of a ``tf.while_loop``'s condition and body
 #: (control flow v2).
 CondBranchGraph = _internal("tensorflow.python.ops.control_flow_v2_func_graphs", "CondBranchFuncGraph")
-WhileCondGraph = _internal("tensorflow.python.ops.control_flow_v2_func_graphs", "WhileCondFuncGraph")
-WhileBodyGraph = _internal("tensorflow.python.ops.control_flow_v2_func_graphs", "WhileBodyFuncGraph")
+_WhileCondGraph = _internal("tensorflow.python.ops.control_flow_v2_func_graphs", "WhileCondFuncGraph")
+_WhileBodyGraph = _internal("tensorflow.python.ops.control_flow_v2_func_graphs", "WhileBodyFuncGraph")
+_CONTROL_FLOW_GRAPHS = (CondBranchGraph, _WhileCondGraph, _WhileBodyGraph)
+
+
+def _enclosing_graphs(graph: Any) -> Iterator[Any]:
+    """``graph``, then each graph it is built inside (a branch's, the function's...), innermost first."""
+    while graph is not None:
+        yield graph
+        graph = getattr(graph, "outer_graph", None)
+
+
+def control_flow_graphs(graph: Any) -> list[Any]:
+    """The ``tf.cond`` branch, loop condition and loop body graphs ``graph`` is or is inside,
+    innermost first."""
+    return [g for g in _enclosing_graphs(graph) if isinstance(g, _CONTROL_FLOW_GRAPHS)]
+
 
 #: AutoGraph stages a loop's condition once (to choose between a Python and a TensorFlow loop)
 #: and, when a loop variable is undefined before the loop, a trial iteration, each in a scratch
@@ -144,12 +161,7 @@ _default_graph = _internal("tensorflow.python.framework.ops", "get_default_graph
 def in_autograph_scratch_graph() -> bool:
     """Whether TensorFlow is building one of AutoGraph's thrown-away scratch graphs (or a graph
     inside one): what runs there is not part of the function being traced."""
-    graph = _default_graph()
-    while graph is not None:
-        if type(graph) is _FuncGraph and graph.name == _AUTOGRAPH_SCRATCH:
-            return True
-        graph = getattr(graph, "outer_graph", None)
-    return False
+    return any(type(g) is _FuncGraph and g.name == _AUTOGRAPH_SCRATCH for g in _enclosing_graphs(_default_graph()))
 
 
 def function_graph(op: Any, attr: str) -> Any:

@@ -174,7 +174,8 @@ def to_functional(model: keras.layers.Layer, *inputs: Any, leaf: Any = None, **c
     Sequential model holding a subclassed container of yours is opened too, so the result
     loads without your code, and so is a layer Keras cannot make again from its own config in
     safe mode (keras_hub's layers made with a dtype policy object, an ``Activation`` of a
-    lambda): its ops are replayed and its weights held, so the result saves. To cut the result at an inner layer, take the tensor with ``compose.intermediates(f, f.input, paths=name)``: a
+    lambda): its ops are replayed and its weights held, so the result saves. To cut the result
+    at an inner layer, take the tensor with ``compose.intermediates(f, f.input, paths=name)``: a
     shared layer's ``.output`` is its *first* call (Keras's rule), which for a layer of a
     subclassed model is the call Keras made to build it, not the one in ``f``. Ops between
     layers become Keras operations (symbolic strategy) or `TFOp` layers (TensorFlow functions,

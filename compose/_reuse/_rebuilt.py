@@ -17,15 +17,16 @@ import warnings
 import keras
 
 from .._compat import all_layers, shapes_only
+from .._trace import shipped_by_keras
 
 
 def made_again_as_it_is(layer: keras.layers.Layer) -> bool:
     """Whether loading a twin holding ``layer`` whole would give it back: made from its config
-    in safe mode, with weights of the same shapes. The
-    copy is made with shapes only: no weight is allocated, and Keras's automatic names go on
-    as before. The user's classes are found as loading finds them when told (registration,
-    ``custom_objects``): what is checked is the config itself."""
-    if type(layer).__module__.split(".")[0] == "keras":
+    in safe mode, with weights of the same shapes. The copy is made with shapes only: no weight
+    is allocated, and Keras's automatic names go on as before. The user's classes are found as
+    loading finds them when told (registration, ``custom_objects``): what is checked is the
+    config itself."""
+    if shipped_by_keras(type(layer)):
         return _keras_config_loads(layer)
     classes = {keras.saving.get_registered_name(type(sub)): type(sub) for sub in all_layers(layer)}
     try:

@@ -50,7 +50,7 @@ import numpy as np
 import tensorflow as tf
 from keras import tree
 
-from .._compat import CondBranchGraph, WhileBodyGraph, WhileCondGraph, function_graph, keras_history, node_arguments
+from .._compat import CondBranchGraph, control_flow_graphs, function_graph, keras_history, node_arguments
 from . import _op_layers
 from ._by_call import SpecFromCall
 from ._control_flow import Cond, While
@@ -623,12 +623,7 @@ def _control_graphs(outputs: Any) -> list[Any]:
     """The branch, loop condition and loop body graphs a call's outputs were made in,
     innermost first."""
     found = next((t for t in tensors(outputs) if _in_graph(t)), None)
-    graph, inside = getattr(found, "graph", None), []
-    while graph is not None:
-        if isinstance(graph, (CondBranchGraph, WhileCondGraph, WhileBodyGraph)):
-            inside.append(graph)
-        graph = getattr(graph, "outer_graph", None)
-    return inside
+    return control_flow_graphs(getattr(found, "graph", None))
 
 
 def _fixed_by(spec: Any, shape: list) -> list:

@@ -3,14 +3,17 @@
 What the rest of compose uses of it is re-exported here, and nothing else is: the public
 `trace` and its result types; `recording` (a locked session running one strategy, for
 `intermediates`); `ModelSnapshot` (undo what calling layers did); finding a call by path or
-Keras name (`resolve_paths`, `keras_name_beside`); the default leaf rule (`default_leaf`) and one taken as it answers (`ExactLeafRule`); the op vocabulary shared by every walk
-through TensorFlow graphs (`role`, `op_name`); input forms; the node schema.
+Keras name (`resolve_paths`, `keras_name_beside`); the default leaf rule (`default_leaf`), one
+taken as it answers (`ExactLeafRule`) and what Keras ships (`shipped_by_keras`); the op
+vocabulary shared by every walk through TensorFlow graphs (`role`, `op_name`); input forms; the
+node schema.
 """
 
 from ._eager import EagerRecorder as EagerRecorder
 from ._hierarchy import ExactLeafRule as ExactLeafRule
 from ._hierarchy import count_params as count_params
 from ._hierarchy import default_leaf as default_leaf
+from ._hierarchy import shipped_by_keras as shipped_by_keras
 from ._hierarchy import subtree_params as subtree_params
 from ._inputs import InputShape as InputShape
 from ._inputs import as_arrays as as_arrays

@@ -23,8 +23,9 @@ import tensorflow as tf
 from keras import tree
 
 from .._blocks import TensorSpec
-from .._compat import CondBranchGraph, WhileBodyGraph, WhileCondGraph, in_autograph_scratch_graph, trace_graph
+from .._compat import control_flow_graphs, in_autograph_scratch_graph, trace_graph
 from ._eager import EagerRecorder
+from ._hierarchy import shipped_by_keras
 from ._inputs import as_tf_specs
 from ._locate import register_converted
 from ._ops import BRANCHES, LOOPS, UNIQUIFIED, Role, op_name, role
@@ -95,7 +96,7 @@ class GraphRecorder(Regions):
 
     def _autograph(self, layer: Any) -> Any:
         cls = type(layer)
-        if cls.__module__.split(".")[0] == "keras" or "call" in vars(layer):
+        if shipped_by_keras(cls) or "call" in vars(layer):
             return None  # Keras's own containers need no conversion; a user's own shadow stays
         if cls.call not in _CONVERTED:
             try:
@@ -172,7 +173,7 @@ class GraphRecorder(Regions):
         unusual call), no group is assumed and every op stays a node of its own."""
         parts = op.name.split("/")[:-1]
         layers = self.scope_names()
-        inside = len(layers) + _control_depth(op.graph)
+        inside = len(layers) + len(control_flow_graphs(op.graph))
         if len(parts) <= inside:
             return None
         for part, name in zip(parts, layers):
@@ -219,12 +220,3 @@ class GraphRecorder(Regions):
             graph = self.func_graphs.get(op.get_attr(attr).name)
             inner += list(graph.outputs) if graph is not None else []
         return inner
-
-
-def _control_depth(graph: Any) -> int:
-    """How many ``tf.cond`` branches and loop conditions or bodies ``graph`` is (or is inside)."""
-    depth = 0
-    while graph is not None:
-        depth += isinstance(graph, (CondBranchGraph, WhileCondGraph, WhileBodyGraph))
-        graph = getattr(graph, "outer_graph", None)
-    return depth

@@ -57,8 +57,12 @@ def leaf_rule(leaf: Any) -> LeafRule:
 def default_leaf(layer: keras.layers.Layer) -> bool:
     if not _sublayers(layer):
         return True
-    shipped = type(layer).__module__.split(".")[0] == "keras"
-    return shipped and not isinstance(layer, _CONTAINERS)
+    return shipped_by_keras(type(layer)) and not isinstance(layer, _CONTAINERS)
+
+
+def shipped_by_keras(cls: type) -> bool:
+    """Whether ``cls`` is one of Keras's own classes (defined in a module under ``keras``)."""
+    return cls.__module__.split(".")[0] == "keras"
 
 
 def _sublayers(layer: keras.layers.Layer) -> list[keras.layers.Layer]:

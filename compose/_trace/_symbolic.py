@@ -5,9 +5,10 @@ Leaf layers make their usual Keras nodes; containers run their own ``call`` on t
 as they run. Every edge is exact, proven by tensor identity. It stops at the first TensorFlow
 function applied to a KerasTensor, the first ``.numpy()``, the first Python branch on a
 tensor's value and the first Keras loop (``keras.ops.while_loop``, ``scan``...: Keras gives its
-result's spec without running its functions, so their layer calls would go unseen). Where that happens inside a container, that container alone is traced by the
-next strategy that can (a region, see `_regions`) and the symbolic run goes on; where it happens
-in the model's own ``call``, the graph strategy takes over the whole model.
+result's spec without running its functions, so their layer calls would go unseen). Where that
+happens inside a container, that container alone is traced by the next strategy that can (a
+region, see `_regions`) and the symbolic run goes on; where it happens in the model's own
+``call``, the graph strategy takes over the whole model.
 
 It also stops at a Keras op given an unknown dim (`UnknownDim`): ``B = ops.shape(x)[0]`` is
 None on a KerasTensor, so ``ops.reshape(x, (B, -1, C))`` makes an op holding the target
